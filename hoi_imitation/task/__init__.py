@@ -1,0 +1,3 @@
+from .task import ImitationTask, TaskConfig
+
+__all__ = ["ImitationTask", "TaskConfig"]

@@ -1,0 +1,176 @@
+"""`hoi-perception run`: the pipeline without ROS, on a video, image folder, rosbag2 or camera.
+
+Writes into --out: bag/ (rosbag2, MCAP, hoi_msgs results + MarkerArray + /tf), meshes/ (PLY or
+GLB), overlays/ (JPEG), clips/ (motion clips, full-body only) and report.json.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from hoi_perception.cli import CliError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True,
+                        help="video file, image folder, rosbag2 (folder, .mcap or .db3) or camera index")
+    parser.add_argument("--out", required=True, type=Path, help="output folder (its bag/ must not exist yet)")
+    parser.add_argument("--task", choices=("fullbody", "handobject"), default="fullbody")
+    parser.add_argument("--model", default="",
+                        help="trained model: a name under models/ or a model folder (default: the task's config)")
+    parser.add_argument("--object", default="", help="restrict to this object template id (must be known to the model)")
+    parser.add_argument("--max-frames", type=int, default=0, help="stop after this many source frames (0 = all)")
+    parser.add_argument("--stride", type=int, default=1, help="use every n-th video frame")
+    parser.add_argument("--hfov", type=float, default=60.0, help="horizontal field of view when no calibration is known")
+    parser.add_argument("--intrinsics", default="", help="fx,fy,cx,cy of the source images (pixels)")
+    parser.add_argument("--image-topic", default="", help="image topic to read from a rosbag2")
+    parser.add_argument("--record-images", action="store_true", help="also record the input images in the bag")
+    parser.add_argument("--mesh-format", choices=("ply", "glb"), default="ply")
+    parser.add_argument("--mesh-every", type=int, default=30, help="write meshes of every n-th result (0 = none)")
+    parser.add_argument("--overlay-every", type=int, default=1, help="write an overlay of every n-th result (0 = none)")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def _default_model(task: str) -> str:
+    from hoi_perception.pipeline.config import load_node_params
+
+    return str(load_node_params(f"{task}_node").get("model", ""))
+
+
+def _intrinsics(args, source_size=None):
+    from hoi_perception.pipeline.types import CameraIntrinsics, InputError
+
+    if not args.intrinsics:
+        return None
+    try:
+        fx, fy, cx, cy = (float(x) for x in args.intrinsics.split(","))
+    except ValueError:
+        raise CliError(f"--intrinsics must be fx,fy,cx,cy, got {args.intrinsics!r}") from None
+    w, h = source_size or (int(round(2 * cx + 1)), int(round(2 * cy + 1)))
+    try:
+        return CameraIntrinsics(fx, fy, cx, cy, w, h)
+    except InputError as exc:
+        raise CliError(f"--intrinsics: {exc}") from None
+
+
+def main(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from hoi_perception.pipeline.recorder import ClipRecorder
+    from hoi_perception.pipeline.sources import SourceError, open_source
+    from hoi_perception.pipeline.stages import (
+        InferenceError,
+        ModelNotAvailable,
+        ReconstructionStage,
+        load_reconstructor,
+    )
+    from hoi_perception.pipeline.types import FullBodyResult, InputError
+    from hoi_perception.runtime import sink as sinks
+
+    model = args.model or _default_model(args.task)
+    try:
+        recon = load_reconstructor(model, args.task)
+    except ModelNotAvailable as exc:
+        raise CliError(f"no trained {args.task} model available: {exc}") from None
+    if args.object:
+        known = [str(o.get("template_id", "")) for o in (recon.card.get("objects") or [])]
+        if args.object not in known:
+            raise CliError(f"unknown object id {args.object!r}; model {recon.name!r} knows: {', '.join(known) or 'none'}")
+    if args.max_frames < 0 or args.stride < 1:
+        raise CliError("--max-frames must be >= 0 and --stride >= 1")
+    try:
+        source = open_source(args.source, intrinsics=_intrinsics(args), hfov_deg=args.hfov,
+                             max_frames=args.max_frames, stride=args.stride, image_topic=args.image_topic)
+    except SourceError as exc:
+        raise CliError(str(exc)) from None
+    except ValueError as exc:  # e.g. an invalid field of view
+        raise CliError(str(exc)) from None
+
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        bag = sinks.BagSink(out, args.task, record_images=args.record_images)
+    except FileExistsError as exc:
+        source.close()
+        raise CliError(str(exc)) from None
+    stage = ReconstructionStage(recon)
+    recorder = ClipRecorder(out / "clips") if args.task == "fullbody" else None
+    report = {"source": str(args.source), "task": args.task, "model": recon.name, "frames_read": 0,
+              "results": 0, "skipped_frames": 0, "errors": [], "clips": [], "interrupted": False}
+    t0 = time.monotonic()
+    bar = tqdm(total=len(source) or None, unit="frame", disable=args.no_progress, file=sys.stderr)
+    last = None
+    try:
+        for frame in source:
+            report["frames_read"] += 1
+            bar.update(1)
+            try:
+                result = stage.process(frame)
+            except (InputError, InferenceError) as exc:
+                report["skipped_frames"] += 1
+                if len(report["errors"]) < 50:
+                    report["errors"].append(f"frame {frame.index}: {exc}")
+                continue
+            if result is None:
+                continue
+            if args.object:
+                objs = result.objects if isinstance(result, FullBodyResult) else [result.object]
+                if not any(o.template_id == args.object for o in objs):
+                    continue
+            bag.write(result, frame)
+            n = report["results"]
+            report["results"] += 1
+            last = (frame, result)
+            _write_files(args, out, frame, result, n, bag.topologies, sinks)
+            if recorder is not None and (clip := recorder.add(result)) is not None:
+                report["clips"].append(clip.file_path)
+    except KeyboardInterrupt:
+        report["interrupted"] = True
+    except SourceError as exc:
+        report["errors"].append(str(exc))
+        report["source_error"] = str(exc)
+    finally:
+        bar.close()
+        source.close()
+        bag_path = bag.close()  # closes cleanly on Ctrl-C: everything processed so far stays readable
+        if recorder is not None and (clip := recorder.flush()) is not None:
+            report["clips"].append(clip.file_path)
+        if last is not None and args.mesh_every:
+            _write_meshes(args, out, last[1], bag.topologies, sinks)
+        report["bag"] = str(bag_path)
+        report["seconds"] = round(time.monotonic() - t0, 3)
+        sinks.write_report(out / "report.json", report)
+    print(f"{report['results']} result(s) from {report['frames_read']} frame(s) -> {bag_path}", file=sys.stderr)
+    if "source_error" in report:
+        raise CliError(f"{report['source_error']} (results so far are in {bag_path})")
+    if report["interrupted"]:
+        return 130
+    if report["frames_read"] and report["skipped_frames"] == report["frames_read"]:
+        raise CliError(f"every frame was rejected; first error: {report['errors'][0]}")
+    return 0
+
+
+def _write_files(args, out: Path, frame, result, n: int, topologies, sinks) -> None:
+    if args.overlay_every and n % args.overlay_every == 0:
+        sinks.write_overlay(out / "overlays" / f"{frame.index:06d}.jpg", frame, result)
+    if args.mesh_every and n % args.mesh_every == 0:
+        _write_meshes(args, out, result, topologies, sinks)
+
+
+def _write_meshes(args, out: Path, result, topologies, sinks) -> None:
+    from hoi_perception.pipeline.types import FullBodyResult, Mesh
+
+    ext = args.mesh_format
+    bodies = result.bodies if isinstance(result, FullBodyResult) else result.hands
+    objects = result.objects if isinstance(result, FullBodyResult) else [result.object]
+    for i, b in enumerate(bodies):
+        faces = topologies.get(b.model_id)
+        if faces is not None and len(b.vertices):
+            sinks.export_mesh(Mesh(b.vertices, faces), out / "meshes" / f"{result.frame_index:06d}_body{i}.{ext}",
+                              b.vertex_contact)
+    for o in objects:
+        if o.mesh is not None and len(o.mesh.faces):
+            sinks.export_mesh(o.mesh, out / "meshes" / f"{result.frame_index:06d}_object{o.instance_id}.{ext}",
+                              o.vertex_contact)

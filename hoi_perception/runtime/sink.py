@@ -1,0 +1,164 @@
+"""Outputs of the runner: a rosbag2 (MCAP) with hoi_msgs results, meshes, overlays, a report."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hoi_perception.pipeline import image_codec
+from hoi_perception.pipeline import msg_convert as mc
+from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, Mesh, Pose
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class BagSink:
+    """Writes results as hoi_msgs into `<out>/bag` (rosbag2, MCAP storage, metadata v9).
+
+    The bag is written under a temporary folder and moved into place by `close()`, which also
+    runs on Ctrl-C, so `<out>/bag` is either absent or a complete, readable bag.
+    """
+
+    def __init__(self, out_dir: Path, task: str, record_images: bool = False, max_triangles: int = 4000) -> None:
+        from rosbags.rosbag2 import StoragePlugin, Writer
+
+        from hoi_perception.runtime.typestore import hoi_typestore
+
+        self.final = Path(out_dir) / "bag"
+        if self.final.exists():
+            raise FileExistsError(f"{self.final} exists already; choose another --out")
+        self.tmpdir = Path(tempfile.mkdtemp(prefix=".bag.", dir=out_dir))
+        self.ts = hoi_typestore()
+        self.writer = Writer(self.tmpdir / "bag", version=9, storage_plugin=StoragePlugin.MCAP)
+        self.writer.open()
+        self.task, self.max_triangles = task, max_triangles
+        self.result_type = mc.HOI_FRAME if task == "fullbody" else mc.HAND_OBJECT
+        ns = f"/hoi/{task}"
+        self.conns = {
+            "result": self.writer.add_connection(ns, self.result_type, typestore=self.ts),
+            "markers": self.writer.add_connection(f"{ns}/markers", mc.MARKER_ARRAY, typestore=self.ts),
+            "topology": self.writer.add_connection(f"{ns}/mesh_topology", mc.MESH_TOPOLOGY, typestore=self.ts),
+            "tf": self.writer.add_connection("/tf", mc.TF_MESSAGE, typestore=self.ts),
+        }
+        if record_images:
+            self.conns["image"] = self.writer.add_connection("/camera/image_raw", "sensor_msgs/msg/Image",
+                                                             typestore=self.ts)
+            self.conns["info"] = self.writer.add_connection("/camera/camera_info", "sensor_msgs/msg/CameraInfo",
+                                                            typestore=self.ts)
+        self.topologies: dict[str, np.ndarray] = {}
+        self.count = 0
+        self.closed = False
+
+    def _write(self, key: str, typename: str, d: dict, stamp_ns: int) -> None:
+        msg = mc.to_rosbags(d, typename, self.ts)
+        self.writer.write(self.conns[key], stamp_ns, self.ts.serialize_cdr(msg, typename))
+
+    def write(self, result: FullBodyResult | HandObjectResult, frame: Frame) -> None:
+        stamp = result.stamp_ns
+        if "image" in self.conns:
+            k = frame.intrinsics
+            img = {"header": mc.header_dict(frame.stamp_ns, frame.frame_id), **image_codec.encode(frame.image, "rgb8")}
+            self._write("image", "sensor_msgs/msg/Image", img, frame.stamp_ns)
+            info = {"header": mc.header_dict(frame.stamp_ns, frame.frame_id), "height": k.height, "width": k.width,
+                    "distortion_model": "plumb_bob", "d": np.zeros(5), "k": k.matrix.reshape(-1),
+                    "r": np.eye(3).reshape(-1),
+                    "p": np.hstack([k.matrix, np.zeros((3, 1))]).reshape(-1)}
+            self._write("info", "sensor_msgs/msg/CameraInfo", info, frame.stamp_ns)
+        if isinstance(result, FullBodyResult):
+            bodies, objects = result.bodies, result.objects
+            self._write("result", mc.HOI_FRAME, mc.fullbody_to_dict(result), stamp)
+        else:
+            bodies, objects = result.hands, [result.object]
+            self._write("result", mc.HAND_OBJECT, mc.handobject_to_dict(result), stamp)
+        for model_id, faces in result.topologies.items():
+            if model_id not in self.topologies:
+                self.topologies[model_id] = faces
+                nverts = next((len(b.vertices) for b in bodies if b.model_id == model_id), 0)
+                self._write("topology", mc.MESH_TOPOLOGY,
+                            mc.topology_to_dict(model_id, faces, nverts, stamp, result.frame_id), stamp)
+        self._write("markers", mc.MARKER_ARRAY,
+                    mc.markers_dict(stamp, result.frame_id, bodies, objects, self.topologies, self.max_triangles), stamp)
+        if objects:
+            self._write("tf", mc.TF_MESSAGE,
+                        {"transforms": mc.object_transform_dicts(stamp, result.frame_id, objects)}, stamp)
+        self.count += 1
+
+    def close(self) -> Path:
+        if self.closed:
+            return self.final
+        self.closed = True
+        self.writer.close()
+        os.replace(self.tmpdir / "bag", self.final)
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        return self.final
+
+
+def export_mesh(mesh: Mesh, path: Path, contact: np.ndarray | None = None) -> Path:
+    """PLY or GLB (by suffix), vertex colours from contacts; written atomically."""
+    import trimesh
+
+    colors = (mc.contact_colors(contact, len(mesh.vertices)) * 255).astype(np.uint8)
+    tm = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, vertex_colors=colors, process=False)
+    data = tm.export(file_type=path.suffix.lstrip(".").lower())
+    atomic_write_bytes(path, data if isinstance(data, bytes) else data.encode())
+    return path
+
+
+def _project(points: np.ndarray, frame: Frame) -> np.ndarray:
+    k = frame.intrinsics
+    p = np.asarray(points, np.float64).reshape(-1, 3)
+    z = np.where(p[:, 2] > 1e-6, p[:, 2], np.nan)
+    return np.stack([k.fx * p[:, 0] / z + k.cx, k.fy * p[:, 1] / z + k.cy], axis=1)
+
+
+def overlay(frame: Frame, result: FullBodyResult | HandObjectResult) -> np.ndarray:
+    """BGR image with joints (blue), hand joints (green) and object axes drawn."""
+    img = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)
+    bodies = result.bodies if isinstance(result, FullBodyResult) else result.hands
+    objects = result.objects if isinstance(result, FullBodyResult) else [result.object]
+    for b in bodies:
+        color = (255, 150, 30) if b.part == 0 else (60, 220, 60)
+        for u, v in _project(b.joints, frame):
+            if np.isfinite(u) and np.isfinite(v):
+                cv2.circle(img, (int(u), int(v)), 3, color, -1, cv2.LINE_AA)
+    for o in objects:
+        rot = _quat_matrix(o.pose)
+        axes = o.pose.position + 0.1 * rot.T  # rows: tips of x, y, z axes
+        pts = _project(np.vstack([o.pose.position, axes]), frame)
+        if np.all(np.isfinite(pts)):
+            origin = tuple(int(x) for x in pts[0])
+            for tip, color in zip(pts[1:], ((0, 0, 255), (0, 255, 0), (255, 0, 0))):
+                cv2.line(img, origin, tuple(int(x) for x in tip), color, 2, cv2.LINE_AA)
+    return img
+
+
+def _quat_matrix(p: Pose) -> np.ndarray:
+    x, y, z, w = p.orientation
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def write_overlay(path: Path, frame: Frame, result) -> None:
+    ok, buf = cv2.imencode(path.suffix, overlay(frame, result))
+    if ok:
+        atomic_write_bytes(path, buf.tobytes())
+
+
+def write_report(path: Path, report: dict) -> None:
+    atomic_write_bytes(path, (json.dumps(report, indent=2, sort_keys=True) + "\n").encode())

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One command on a fresh Debian 12 machine: system packages, the Python environment (.venv),
+# the ROS 2 Jazzy wheels and the colcon build of hoi_msgs, the anny body-model cache, and then
+# the main job on a real input from ../shared/data.
+#   bash scripts/setup.sh            # everything, then the demo
+#   bash scripts/setup.sh --no-demo  # everything but the demo (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=${HOI_VENV:-$ROOT/.venv}
+RUN_DEMO=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-demo) RUN_DEMO=0 ;;
+    *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "System packages (offscreen OpenGL for the renderer and simulator)"
+DEB_PKGS="libegl1 libgl1 libgles2 libegl-mesa0 libosmesa6 libglu1-mesa cmake"
+missing=""
+for p in $DEB_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
+
+step "Python environment in $VENV"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+PIP="$VENV/bin/python -m pip"
+$PIP install -q --upgrade pip wheel
+# torch first, pinned: without the pin pip pulls the multi-GB CUDA build.
+$PIP install -q -c constraints.txt torch==2.13.0
+$PIP install -q -c constraints.txt -r requirements.txt
+# pyrender pins PyOpenGL 3.1.0, which cannot drive EGL/OSMesa headless; 3.1.7 can.
+$PIP install -q 'PyOpenGL==3.1.7' 2>&1 | grep -v "pyrender 0.1.45 requires PyOpenGL" || true
+$PIP install -q --no-deps -e .
+
+step "ROS 2 Jazzy wheels and colcon build of hoi_msgs + hoi_perception"
+bash scripts/build_ros.sh "$VENV"
+
+step "anny body-model cache (built once, ~2 min, into a persistent folder)"
+"$VENV/bin/python" -m hoi_perception.body.cache
+
+if [ "$RUN_DEMO" = 1 ]; then
+  step "Main job"
+  bash scripts/demo.sh
+fi
+step "Done. Run the tests with: bash scripts/test.sh"
