@@ -53,7 +53,8 @@ setup(
     ],
     extras_require={
         "ros": ["ros-jazzy-rclpy[fastrtps]", "ros-jazzy-sensor-msgs", "ros-jazzy-geometry-msgs",
-                "ros-jazzy-std-msgs", "ros-jazzy-visualization-msgs", "ros-jazzy-shape-msgs"],
+                "ros-jazzy-std-msgs", "ros-jazzy-visualization-msgs", "ros-jazzy-shape-msgs",
+                "ros-jazzy-diagnostic-msgs"],
         "export": ["onnx", "onnxscript"],
         "imitation": ["mujoco==4.0.0", "gymnasium==1.4.0", "stable-baselines3==2.9.2"],
         "tensorrt": ["tensorrt"],

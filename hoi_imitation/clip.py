@@ -1,6 +1,6 @@
-"""The motion clip: one file per clip, the hand-over format between perception and imitation.
+"""The imitation clip: one file per clip, what the imitation task reads.
 
-Format ``hoi_motion_clip`` version 1 (docs/motion_clip.md): a numpy ``.npz`` without pickles whose
+Format ``hoi_imitation_clip`` version 1 (docs/motion_clip.md): a numpy ``.npz`` without pickles whose
 ``header`` entry is UTF-8 JSON bytes and whose other entries are plain arrays. Everything is z-up,
 metres, REP 103 (x forward, y left), quaternions (x, y, z, w).
 """
@@ -19,7 +19,7 @@ from hoi_perception.body.joints import BODY_JOINTS, BODY_PARENTS
 from .rotations import mat_to_quat, quat_normalize, quat_to_mat, slerp_series
 from .skeleton import forward_kinematics
 
-FORMAT = "hoi_motion_clip"
+FORMAT = "hoi_imitation_clip"
 VERSION = 1
 SUFFIX = ".npz"
 
@@ -223,7 +223,7 @@ def save_clip(clip: MotionClip, path: str | os.PathLike) -> Path:
 
 
 def read_clip_file(path: str | os.PathLike) -> MotionClip:
-    """Load a clip in the project format and validate it."""
+    """Load a clip in this format (or, by content, a perception recorder clip) and validate it."""
     path = Path(path)
     try:
         z = np.load(path, allow_pickle=False)
@@ -231,6 +231,11 @@ def read_clip_file(path: str | os.PathLike) -> MotionClip:
         raise ClipError(f"{path}: not a readable .npz motion clip ({e})") from e
     with z:
         if "header" not in z:
+            from .loaders.recorder import is_recorder_clip, load_recorder_clip  # noqa: PLC0415
+
+            if is_recorder_clip(z):
+                z.close()
+                return load_recorder_clip(path)
             raise ClipError(f"{path}: no 'header' entry; not a {FORMAT} file")
         h = json.loads(bytes(z["header"]).decode("utf-8"))
         if h.get("format") != FORMAT:
@@ -268,3 +273,12 @@ def clip_from_global(fps: float, positions: np.ndarray, global_rot: np.ndarray, 
     return MotionClip(fps=float(fps), timestamps=np.asarray(ts, np.float64), root_pos=positions[:, 0].copy(),
                       joint_quat=loc, joint_pos=positions, rest_offsets=rest_offsets, joint_valid=valid,
                       source=source, **kw)
+
+
+def load_clip(path: str | os.PathLike, kind: str | None = None) -> MotionClip:
+    """Any supported clip as a canonical MotionClip: this format, the perception recorder's
+    ``hoi_motion_clip/1`` clips, CMU BVH, DeepMimic JSON, SkillMimic ``.pt`` (by suffix, or
+    ``kind`` = clip | recorder | bvh | deepmimic | skillmimic)."""
+    from .loaders import load_clip as _load  # noqa: PLC0415
+
+    return _load(path, kind)

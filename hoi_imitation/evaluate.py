@@ -79,7 +79,7 @@ def evaluate(policy_path: str | Path | None, clip: str | Path, episodes: int = 4
         if video is not None and k == 0:
             from .video import write_rollout_video  # noqa: PLC0415
 
-            write_rollout_video(env, r["qpos"], r["ref_idx"], video)
+            write_rollout_video(env, r["qpos"], r["ref_idx"], video, png=Path(video).with_suffix(".png"))
     sim, ref = np.concatenate(all_sim), np.concatenate(all_ref)
     rep = {
         "clip": str(clip), "episodes": len(starts), "success_rate": float(np.mean([x["success"] for x in results])),

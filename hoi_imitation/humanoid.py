@@ -10,7 +10,7 @@ from hoi_perception.body.joints import BODY_JOINTS
 
 from .clip import ObjectSpec
 from .objects import resolve_object
-from .skeleton import CHILDREN, INDEX, J, PARENTS
+from .skeleton import CHILDREN, INDEX, J
 
 # (kp N m/rad, torque limit N m) per joint; damping is kp / 10 (critically damped-ish for limbs).
 GAINS = {
@@ -142,8 +142,7 @@ def _object_xml(spec: ObjectSpec, prefix: str, cls: str, rgba: str) -> tuple[str
     return asset, body
 
 
-def build_mjcf(rest_offsets: np.ndarray, obj: ObjectSpec | None = None, ghost: bool = False,
-               ghost_offset: float = 1.2) -> str:
+def build_mjcf(rest_offsets: np.ndarray, obj: ObjectSpec | None = None, ghost: bool = False) -> str:
     """MJCF text. With ``ghost`` a second, non-colliding, unactuated copy (prefix ``ghost_``) is
     added for showing the reference next to the simulated body (rendering only)."""
     rest = np.asarray(rest_offsets, dtype=np.float64)

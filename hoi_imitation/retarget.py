@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation
 
 from .clip import MotionClip
 from .rotations import euler_xyz_from_quat, mat_to_quat, quat_from_euler_xyz, quat_to_mat
-from .skeleton import FEET, INDEX, J, forward_kinematics
+from .skeleton import INDEX, J, forward_kinematics
 
 CONTROL_FPS = 30.0
 
@@ -178,7 +178,8 @@ def physics_report(clip: MotionClip, fps: float = CONTROL_FPS, smooth_sigma: flo
     sliding = low_all & (v_all > 0.1)
     acc = np.gradient(ref.body_linvel, axis=0) * fps
     jerk = np.gradient(acc, axis=0) * fps
-    rigid = np.linalg.norm(ref.body_pos - ref.clip_pos, axis=-1)
+    # at the clip's own frames: resampling interpolates positions and rotations differently
+    rigid = np.linalg.norm(clip.fk_positions() - clip.joint_pos, axis=-1)
     n = ref.num_frames
     rep = {
         "frames": int(n), "fps": fps, "duration_s": round(n / fps, 3),
@@ -206,5 +207,4 @@ def physics_report(clip: MotionClip, fps: float = CONTROL_FPS, smooth_sigma: flo
         free_fall = np.abs(oacc[:, 2] + 9.81) < 3.0
         on_floor = ref.object_pos[:, 2] < 0.2
         rep["object_unsupported_frames_share"] = round(float((~touched & ~free_fall & ~on_floor).mean()), 3)
-    _ = FEET
     return rep

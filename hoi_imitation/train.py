@@ -143,8 +143,7 @@ def train(clip: str, steps: int, out: str | Path, n_envs: int = 1, cfg: TaskConf
     cb = _Progress(out, steps, start, checkpoint_every, venv, meta)
     if steps > start:
         model.learn(total_timesteps=steps - start, callback=cb, reset_num_timesteps=False)
-        model.num_timesteps = max(model.num_timesteps, start)
-    cb.save()
+        cb.save()
     venv.close()
     wall = time.time() - t0
     return {"out": str(out), "start_step": start, "num_timesteps": int(model.num_timesteps), "wall_s": round(wall, 1),

@@ -28,7 +28,7 @@ def write_rollout_video(env, qpos_frames: list, ref_idx: np.ndarray, path: str |
     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), env.cfg.control_fps, (width, height))
     cam = mujoco.MjvCamera()
     cam.type = mujoco.mjtCamera.mjCAMERA_FREE
-    cam.distance, cam.elevation, cam.azimuth = 4.5, -15.0, 90.0
+    cam.distance, cam.elevation, cam.azimuth = 5.0, -18.0, 135.0  # three-quarter view, both bodies visible
     shift = np.array([0.0, ghost_offset, 0.0])
     ref = env.ref
     with mujoco.Renderer(model, height, width) as r:

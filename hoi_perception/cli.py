@@ -55,4 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Import through the package so CliError is the same class the sub-commands raise.
+    from hoi_perception.cli import main as _main
+
+    sys.exit(_main())

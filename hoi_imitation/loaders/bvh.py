@@ -1,8 +1,7 @@
 """BVH reader (any channel order) and the CMU mocap skeleton -> canonical joints.
 
-CMU BVH files are y-up; ``scaled_*`` files are in metres, the others in inches-like units that
-``unit_scale`` converts (CMU's 0.45 / 0.0254 convention is not assumed: the default is to read
-``scaled_*`` as metres and scale others by 0.0254 * 1/0.45 ... only when asked)."""
+CMU BVH files are y-up. ``scaled_*`` files are in metres; the original files use CMU's unit
+(inches / 0.45), converted by the default ``scale`` of ``load_bvh``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ..clip import ClipError, MotionClip, clip_from_global
-from ..rotations import Y_UP_TO_Z_UP
 from ..skeleton import JointSource, fit_rotations, map_to_canonical
 from .contacts import foot_contacts
 

@@ -8,6 +8,7 @@ from hoi_perception.body.joints import BODY_JOINTS
 
 from ..clip import ObjectSpec
 from ..humanoid import TIMESTEP, build_mjcf
+from ..rotations import cross3
 from .base import ResetState, Simulator, SimState
 
 
@@ -117,7 +118,7 @@ class MujocoSimulator(Simulator):
         # body linear velocities (world) from the com-based cvel: v_point = v_com + w x (p - com)
         cvel = d.cvel[b.body_ids]  # (J, 6): angular, linear at subtree com of the tree root
         com = d.subtree_com[self.model.body_rootid[b.body_ids]]
-        lin = cvel[:, 3:] + np.cross(cvel[:, :3], d.xpos[b.body_ids] - com)
+        lin = cvel[:, 3:] + cross3(cvel[:, :3], d.xpos[b.body_ids] - com)
         hand, foot = self._contacts()
         st = SimState(
             root_pos=q[b.root_qpos:b.root_qpos + 3].copy(), root_quat=root_quat,

@@ -10,7 +10,7 @@ import numpy as np
 from ..retarget import RefMotion
 from ..rotations import heading_yaw, mat_to_6d, quat_angle, quat_conj, quat_mul, quat_rotate, quat_to_mat, yaw_quat
 from ..sim.base import SimState
-from ..skeleton import END_EFFECTORS, HANDS
+from ..skeleton import END_EFFECTORS
 
 
 def _heading_inv(q: np.ndarray) -> np.ndarray:
@@ -191,5 +191,4 @@ def SimStateFromRef(ref: RefMotion, t: int) -> SimState:  # noqa: N802 - reads l
         s.object_linvel, s.object_angvel = ref.object_linvel[t], ref.object_angvel[t]
         if ref.contacts is not None and "hands:object" in ref.contact_names:
             s.hand_object_contact = np.full(2, ref.contacts[t, ref.contact_names.index("hands:object")] > 0.5)
-    _ = HANDS
     return s

@@ -76,9 +76,21 @@ def matrix_to_axis_angle(matrix: torch.Tensor) -> torch.Tensor:
     return roma.rotmat_to_rotvec(matrix)
 
 
-def to_matrix(rot: torch.Tensor, what: str = "rotation") -> torch.Tensor:
-    """Axis-angle (..., 3), 6D (..., 6) or matrices (..., 3, 3) -> (..., 3, 3)."""
-    if rot.ndim >= 2 and rot.shape[-2:] == (3, 3):
+def to_matrix(rot: torch.Tensor, what: str = "rotation", batch_dims: int | None = None) -> torch.Tensor:
+    """Axis-angle (..., 3), 6D (..., 6) or matrices (..., 3, 3) -> (..., 3, 3).
+
+    Give ``batch_dims`` (the number of leading dimensions, e.g. 1 for (B, 3)) wherever it is
+    known: without it a batch of three axis-angle vectors (3, 3) reads as one matrix.
+    """
+    if batch_dims is None:
+        is_matrix = rot.ndim >= 2 and rot.shape[-2:] == (3, 3)
+    else:
+        is_matrix = rot.ndim == batch_dims + 2
+        if rot.ndim not in (batch_dims + 1, batch_dims + 2):
+            raise ValueError(f"{what} has {rot.ndim} dimensions, expected {batch_dims + 1} or {batch_dims + 2}")
+    if is_matrix:
+        if rot.shape[-2:] != (3, 3):
+            raise ValueError(f"{what} matrices must be (..., 3, 3), got shape {tuple(rot.shape)}")
         return rot
     if rot.shape[-1] == 3:
         return axis_angle_to_matrix(rot)
@@ -121,9 +133,9 @@ class BodyParams:
         return torch.cat(
             [
                 self.shape,
-                conv(to_matrix(self.global_orient)).reshape(b, -1),
+                conv(to_matrix(self.global_orient, batch_dims=1)).reshape(b, -1),
                 self.transl,
-                conv(to_matrix(self.pose)).reshape(b, -1),
+                conv(to_matrix(self.pose, batch_dims=2)).reshape(b, -1),
             ],
             dim=1,
         )

@@ -13,7 +13,9 @@ the hand root (wrist) take the global orientation; see ``interface.py``.
 
 The ``ANNY_*`` tables map each canonical joint to the anny 0.6.2 bone (rig ``"anny"``,
 MakeHuman naming) whose head is the joint position and whose subtree the joint's rotation
-drives. Fingertips are the tail of the distal finger bone.
+drives. Fingertips ("tail" entries) mark the far end of the distal finger bone; the anny
+backend uses the fixed skin vertex farthest along that bone (anny 0.6.2's default rig keeps
+no bone tails).
 """
 from __future__ import annotations
 

@@ -159,10 +159,10 @@ class SmplxBodyModel(BodyModel):
             self.check_params(params)
         b = params.batch_size
         dt = self.dtype
-        pose = to_matrix(params.pose, "pose").to(dt)
+        pose = to_matrix(params.pose, "pose", 2).to(dt)
         # A rotation R in our frame is M R M^T in the model's, M = model-from-ours axes.
         m0 = self._m[0] if self.kind == "body" else self._align
-        glob = m0 @ to_matrix(params.global_orient, "global_orient").to(dt) @ m0.T
+        glob = m0 @ to_matrix(params.global_orient, "global_orient", 1).to(dt) @ m0.T
         if self.kind == "body":
             body = self._m[0] @ pose[:, :21] @ self._m[0].T
             hands = [self._m[1 + i] @ pose[:, 21 + 15 * i : 36 + 15 * i] @ self._m[1 + i].T for i in range(2)]

@@ -325,12 +325,16 @@ def _rosbags_base(base: str, value):
     return int(value) if value is not None else 0
 
 
+# Non-zero defaults declared in .msg files (rosbags' parser keeps no defaults; rclpy applies them).
+_MSG_DEFAULTS = {("geometry_msgs/msg/Quaternion", "w"): 1.0}
+
+
 def to_rosbags(d: dict, typename: str, typestore):
     """Build a rosbags message of `typename` from a message dict (missing fields default)."""
     _, fields = typestore.fielddefs[typename]
     kwargs = {}
     for name, (nodetype, detail) in fields:
-        value = d.get(name)
+        value = d.get(name, _MSG_DEFAULTS.get((typename, name)))
         nt = int(nodetype)
         if nt == 1:  # base type
             kwargs[name] = _rosbags_base(detail[0], value)

@@ -98,9 +98,7 @@ def read_clip(path: str | Path) -> MotionClip:
             body = BodyState(model_id=str(z["body_model_id"]), joints=z["joints"][t], shape_params=z["body_shape"][t],
                              pose_params=z["body_pose"][t], pose_layout=str(z["pose_layout"]),
                              root_pose=Pose.from_vector(z["body_root"][t]), joint_set=str(z["joint_set"]),
-                             vertex_contact=z["body_vertex_contact"][t],
-                             vertices=np.zeros((z["body_vertex_contact"].shape[1], 3), np.float32)
-                             if z["body_vertex_contact"].shape[1] else None)
+                             vertex_contact=z["body_vertex_contact"][t])
             objs = [ObjectState(pose=Pose.from_vector(z["object_poses"][t, k]), instance_id=int(ids[k]),
                                 template_id=str(z["object_template_ids"][k]), class_name=str(z["object_class_names"][k]),
                                 scale=z["object_scales"][k])

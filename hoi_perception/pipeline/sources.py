@@ -198,8 +198,9 @@ class RosbagSource(Source):
 
     def _raw_messages(self, topics: set[str]):
         r = self.reader
-        storages = getattr(r, "storages", None)
-        if storages and r.metadata.compression_mode is None:
+        inner = getattr(r, "storage", None)  # rosbags' DirectoryReader for bag folders
+        storages = getattr(inner, "storages", None)
+        if storages and not r.compression_mode:
             # Storage-level connections: no cross-matching of QoS between metadata and storage.
             for storage in storages:
                 conns = [c for c in storage.connections if c.topic in topics]

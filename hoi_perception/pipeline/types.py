@@ -179,7 +179,8 @@ class BodyState:
         self.joint_confidence = _arr(self.joint_confidence)
         self.vertices = _arr(self.vertices, cols=3)
         self.vertex_contact = _arr(self.vertex_contact)
-        if self.vertex_contact.size and self.vertex_contact.size != len(self.vertices):
+        # contacts may come without vertices (clips keep contacts, drop the mesh)
+        if self.vertex_contact.size and len(self.vertices) and self.vertex_contact.size != len(self.vertices):
             raise ValueError(f"{self.vertex_contact.size} vertex contacts for {len(self.vertices)} vertices")
         if self.joint_confidence.size and self.joint_confidence.size != len(self.joints):
             raise ValueError(f"{self.joint_confidence.size} joint confidences for {len(self.joints)} joints")

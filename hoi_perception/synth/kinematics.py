@@ -159,7 +159,7 @@ class Skeleton:
         hinge_new = np.cross(E - S, W - E)
         if np.linalg.norm(hinge_new) < 1e-9:  # straight arm: keep the rest hinge direction
             hinge_new = G_parent @ hinge_rest
-        G_s = align_two(G_parent @ a_rest, G_parent @ hinge_rest, E - S, hinge_new)
+        G_s = align_two(G_parent @ a_rest, G_parent @ hinge_rest, E - S, hinge_new) @ G_parent
         local[s] = G_parent.T @ G_s
         # Elbow: a pure hinge rotation taking the carried forearm onto W - E.
         fore_now = G_s @ b_rest

@@ -1,0 +1,1 @@
+"""rclpy nodes: the only package of hoi_perception that imports rclpy."""

@@ -1,0 +1,204 @@
+"""Image (+ CameraInfo, optional depth and masks) -> reconstructor -> hoi_msgs, TF, MarkerArray.
+
+Frames are never queued: the subscription callback keeps only the newest image and a worker
+thread runs inference on it, so a slow model drops frames instead of falling behind. Received,
+processed and dropped counts go to the log and to /diagnostics (diagnostic_msgs/DiagnosticArray).
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import TransformStamped
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image
+from visualization_msgs.msg import MarkerArray
+
+from hoi_perception.pipeline import image_codec
+from hoi_perception.pipeline import msg_convert as mc
+from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
+from hoi_perception.pipeline.types import CameraIntrinsics, Frame, FullBodyResult, InputError
+from hoi_perception.ros.common import StartupError, build, declare_from_config
+
+try:  # tf2_msgs has no PyPI wheel; on a full ROS install object frames also go to /tf
+    from tf2_msgs.msg import TFMessage
+except ImportError:
+    TFMessage = None
+
+
+def stamp_ns(header) -> int:
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+class ReconstructionNode(Node):
+    task = ""
+    result_msg = None
+
+    def __init__(self, node_name: str) -> None:
+        super().__init__(node_name)
+        self.p = declare_from_config(self, node_name)
+        model = str(self.p.get("model", ""))
+        try:
+            self.recon = load_reconstructor(model, self.task)
+        except Exception as exc:
+            raise type(exc)(f"{exc}. The default config names no model; pass one with "
+                            f"--ros-args -p model:=<name or folder>") from None
+        if self.p.get("object_frame_prefix", "hoi_object_") == "":
+            raise StartupError("object_frame_prefix must not be empty")
+        ns = f"hoi/{self.task}"
+        self.pub_result = self.create_publisher(self.result_msg, ns, 10)
+        self.pub_markers = self.create_publisher(MarkerArray, f"{ns}/markers", 5)
+        latched = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        from hoi_msgs.msg import MeshTopology
+
+        self.MeshTopology = MeshTopology
+        self.pub_topology = self.create_publisher(MeshTopology, f"{ns}/mesh_topology", latched)
+        self.pub_transform = self.create_publisher(TransformStamped, f"{ns}/object_transform", 10)
+        self.pub_tf = self.create_publisher(TFMessage, "/tf", 100) if (TFMessage and self.p.get("publish_tf", True)) else None
+        if TFMessage is None and self.p.get("publish_tf", True):
+            self.get_logger().warn("tf2_msgs is not importable: object poses go to "
+                                   f"{ns}/object_transform (geometry_msgs/TransformStamped) only, not /tf")
+        self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_subscription(Image, "image_raw", self._on_image, qos_profile_sensor_data)
+        self.create_subscription(CameraInfo, "camera_info", self._on_info, qos_profile_sensor_data)
+        self.depth_msg = self.masks_msg = None
+        if self.p.get("use_depth", False):
+            self.create_subscription(Image, "depth/image_raw", lambda m: setattr(self, "depth_msg", m),
+                                     qos_profile_sensor_data)
+        if self.p.get("use_masks", False):
+            self.create_subscription(Image, "masks", lambda m: setattr(self, "masks_msg", m), qos_profile_sensor_data)
+        self.info: CameraInfo | None = None
+        self.pending: tuple[Image, int] | None = None
+        self.cv = threading.Condition()
+        self.running = True
+        self.sent_topologies: dict[str, np.ndarray] = {}
+        self.stats = {"received": 0, "processed": 0, "dropped": 0, "rejected": 0, "results": 0, "busy_s": 0.0}
+        self.last_stats = dict(self.stats)
+        self.frame_index = 0
+        self.worker = threading.Thread(target=self._work, name=f"{node_name}_inference", daemon=True)
+        self.worker.start()
+        self.create_timer(float(self.p.get("diagnostics_period_s", 2.0)), self._report)
+        self.get_logger().info(f"{self.task} model {self.recon.name!r} loaded; waiting for images on "
+                               f"{self.resolve_topic_name('image_raw')}")
+
+    # ---------------------------------------------------------------- callbacks (executor thread)
+    def _on_info(self, msg: CameraInfo) -> None:
+        self.info = msg
+
+    def _on_image(self, msg: Image) -> None:
+        with self.cv:
+            self.stats["received"] += 1
+            if self.pending is not None:
+                self.stats["dropped"] += 1  # inference is behind: keep only the newest frame
+            self.pending = (msg, self.frame_index)  # index in the stream, counting dropped frames
+            self.frame_index += 1
+            self.cv.notify()
+
+    # ---------------------------------------------------------------- worker thread
+    def stop(self) -> None:
+        with self.cv:
+            self.running = False
+            self.cv.notify()
+        self.worker.join(timeout=5.0)
+
+    def _work(self) -> None:
+        while True:
+            with self.cv:
+                while self.running and self.pending is None:
+                    self.cv.wait()
+                if not self.running:
+                    return
+                (msg, index), self.pending = self.pending, None
+            t0 = time.monotonic()
+            try:
+                frame = self._frame(msg, index)
+                result = self.recon.reconstruct(frame)
+            except (InputError, InferenceError) as exc:
+                self.stats["rejected"] += 1
+                self.get_logger().error(f"frame {index} skipped: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - a model bug must not kill the node silently
+                self.stats["rejected"] += 1
+                self.get_logger().error(f"reconstruction failed: {type(exc).__name__}: {exc}")
+                continue
+            finally:
+                self.stats["busy_s"] += time.monotonic() - t0
+            self.stats["processed"] += 1
+            if result is not None:
+                try:
+                    self._publish(result)
+                    self.stats["results"] += 1
+                except Exception as exc:  # noqa: BLE001 - e.g. context shut down while publishing
+                    if self.running:
+                        self.get_logger().error(f"publishing failed: {exc}")
+
+    def _frame(self, msg: Image, index: int) -> Frame:
+        rgb = image_codec.image_msg_to_rgb(msg)
+        h, w = rgb.shape[:2]
+        info = self.info
+        if info is None:
+            raise InputError(f"no CameraInfo received yet on {self.resolve_topic_name('camera_info')}")
+        if (int(info.width), int(info.height)) != (w, h):
+            raise InputError(f"CameraInfo is for {info.width}x{info.height} but the image is {w}x{h}")
+        age = abs(stamp_ns(msg.header) - stamp_ns(info.header)) / 1e9
+        if age > float(self.p.get("max_camera_info_age_s", 1.0)):
+            raise InputError(f"latest CameraInfo is {age:.2f} s away from the image stamp")
+        k = CameraIntrinsics.from_k(info.k, w, h)
+        depth = masks = None
+        if self.depth_msg is not None:
+            depth = image_codec.image_msg_to_depth(self.depth_msg)
+        if self.masks_msg is not None:
+            labels = image_codec.decode(self.masks_msg.height, self.masks_msg.width, self.masks_msg.encoding,
+                                        self.masks_msg.is_bigendian, self.masks_msg.step, self.masks_msg.data)[..., 0]
+            ids = [i for i in np.unique(labels) if i != 0]
+            masks = np.stack([labels == i for i in ids]) if ids else np.zeros((0, h, w), bool)
+        frame_id = msg.header.frame_id or str(self.p.get("camera_frame_fallback", "camera_color_optical_frame"))
+        return Frame(image=rgb, stamp_ns=stamp_ns(msg.header), frame_id=frame_id, intrinsics=k,
+                     index=index, depth=depth, masks=masks)
+
+    def _publish(self, result) -> None:
+        if isinstance(result, FullBodyResult):
+            d, bodies, objects = mc.fullbody_to_dict(result), result.bodies, result.objects
+        else:
+            d, bodies, objects = mc.handobject_to_dict(result), result.hands, [result.object]
+        for model_id, faces in result.topologies.items():
+            if model_id not in self.sent_topologies:
+                nverts = next((len(b.vertices) for b in bodies if b.model_id == model_id), 0)
+                self.pub_topology.publish(build(self.MeshTopology, mc.topology_to_dict(
+                    model_id, faces, nverts, result.stamp_ns, result.frame_id)))
+                self.sent_topologies[model_id] = faces
+        self.pub_result.publish(build(self.result_msg, d))
+        transforms = mc.object_transform_dicts(result.stamp_ns, result.frame_id, objects,
+                                               str(self.p.get("object_frame_prefix", "hoi_object_")))
+        for t in transforms:
+            self.pub_transform.publish(build(TransformStamped, t))
+        if self.pub_tf is not None and transforms:
+            self.pub_tf.publish(build(TFMessage, {"transforms": transforms}))
+        if self.p.get("publish_markers", True):
+            self.pub_markers.publish(build(MarkerArray, mc.markers_dict(
+                result.stamp_ns, result.frame_id, bodies, objects, self.sent_topologies,
+                int(self.p.get("marker_max_triangles", 4000)))))
+
+    # ---------------------------------------------------------------- diagnostics
+    def _report(self) -> None:
+        s, last = dict(self.stats), self.last_stats
+        self.last_stats = s
+        rec = s["received"] - last["received"]
+        drop = s["dropped"] - last["dropped"]
+        rate = drop / rec if rec else 0.0
+        level = 0 if rate < 0.5 else 1
+        msg = f"{rec} frames received, {drop} dropped ({100 * rate:.0f} %), {s['results'] - last['results']} results"
+        if rec:
+            self.get_logger().info(msg)
+        values = {**{k: str(v) for k, v in s.items()}, "drop_rate": f"{rate:.4f}",
+                  "drop_rate_total": f"{s['dropped'] / s['received']:.4f}" if s["received"] else "0"}
+        now = self.get_clock().now().nanoseconds
+        self.pub_diag.publish(build(DiagnosticArray, {
+            "header": mc.header_dict(now, ""),
+            "status": [{"level": level, "name": f"{self.get_name()}: {self.task} inference",
+                        "message": msg, "hardware_id": self.recon.name,
+                        "values": [{"key": k, "value": v} for k, v in values.items()]}]}))

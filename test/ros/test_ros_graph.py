@@ -1,0 +1,302 @@
+"""A real ROS 2 graph: installed node executables as separate processes, real video frames in,
+hoi_msgs results out, checked against the test-only fixture networks."""
+from __future__ import annotations
+
+import ast
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import INSTALL, LIB, REPO, requires_ros
+
+pytestmark = requires_ros
+CAMERA_FRAME = "camera_color_optical_frame"
+
+
+def launch_tables() -> dict:
+    """The literal tables of launch/pipeline.launch.py (launch itself is not installable here)."""
+    tree = ast.parse((REPO / "launch" / "pipeline.launch.py").read_text())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return out
+
+
+def installed_config() -> Path:
+    return INSTALL / "hoi_perception" / "share" / "hoi_perception" / "config" / launch_tables()["CONFIG_FILE"]
+
+
+def start(executable: str, env: dict, domain: int, log: Path, params: dict | None = None, remap: bool = False):
+    """Start a node the way the launch file does: same executable, parameter file and remappings."""
+    t = launch_tables()
+    args = [str(LIB / executable), "--ros-args", "--params-file", str(installed_config())]
+    for k, v in (params or {}).items():
+        args += ["-p", f"{k}:={v}"]
+    if remap:
+        defaults = {k: v[0] for k, v in t["ARGUMENTS"].items()}
+        for src, arg in t["REMAPS"].items():
+            args += ["-r", f"{src}:={defaults[arg]}"]
+    env = {**env, "ROS_DOMAIN_ID": str(domain), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
+           "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=str(log.parent))
+
+
+def video_frames(n: int) -> list[np.ndarray]:
+    from hoi_perception.paths import shared_data_dir
+
+    path = shared_data_dir() / "video" / "hand_object_wild" / "wild1.mp4"
+    if not path.is_file():
+        pytest.skip(f"shared test video {path} is missing")
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while len(frames) < n:
+        ok, bgr = cap.read()
+        assert ok, "could not decode wild1.mp4"
+        # half resolution keeps each message small on loopback; still real camera pixels
+        frames.append(cv2.cvtColor(cv2.resize(bgr, (bgr.shape[1] // 2, bgr.shape[0] // 2)), cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames
+
+
+class Harness:
+    def __init__(self, ctx):
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from geometry_msgs.msg import TransformStamped
+        from hoi_msgs.msg import HandObjectResult, HoiFrame, MeshTopology, MotionClip
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+        from sensor_msgs.msg import CameraInfo, Image
+        from std_msgs.msg import String
+        from visualization_msgs.msg import MarkerArray
+
+        self.node = rclpy.create_node("hoi_test_harness", context=ctx)
+        self.exe = SingleThreadedExecutor(context=ctx)
+        self.exe.add_node(self.node)
+        t = launch_tables()
+        defaults = {k: v[0] for k, v in t["ARGUMENTS"].items()}
+        self.pub_img = self.node.create_publisher(Image, defaults["image_topic"], qos_profile_sensor_data)
+        self.pub_info = self.node.create_publisher(CameraInfo, defaults["camera_info_topic"], qos_profile_sensor_data)
+        latched = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self.got = {k: [] for k in ("fullbody", "handobject", "topology", "transform", "markers", "diag", "clip", "status")}
+        sub = self.node.create_subscription
+        sub(HoiFrame, "/hoi/fullbody", self.got["fullbody"].append, 50)
+        sub(HandObjectResult, "/hoi/handobject", self.got["handobject"].append, 50)
+        sub(MeshTopology, "/hoi/fullbody/mesh_topology", self.got["topology"].append, latched)
+        sub(TransformStamped, "/hoi/fullbody/object_transform", self.got["transform"].append, 50)
+        sub(MarkerArray, "/hoi/fullbody/markers", self.got["markers"].append, 50)
+        sub(DiagnosticArray, "/diagnostics", self.got["diag"].append, 50)
+        sub(MotionClip, "/hoi/motion_clip", self.got["clip"].append, latched)
+        sub(String, "/hoi/imitation_bridge/status", self.got["status"].append, 10)
+        self.Image, self.CameraInfo = Image, CameraInfo
+
+    def spin_until(self, cond, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if cond():
+                return True
+            self.exe.spin_once(timeout_sec=0.05)
+        return cond()
+
+    def spin_for(self, seconds: float) -> None:
+        self.spin_until(lambda: False, seconds)
+
+    def send(self, rgb, stamp_ns: int, encoding="rgb8", info_size=None, k=None, frame_id=CAMERA_FRAME):
+        from hoi_perception.pipeline import image_codec, msg_convert as mc
+
+        h, w = rgb.shape[:2] if rgb is not None else (0, 0)
+        iw, ih = info_size or (w, h)
+        fx = 0.8 * max(iw, 1)
+        info = {"header": mc.header_dict(stamp_ns, frame_id), "width": iw, "height": ih, "distortion_model": "plumb_bob",
+                "d": np.zeros(5), "k": np.array(k if k is not None else [fx, 0, iw / 2, 0, fx, ih / 2, 0, 0, 1], float),
+                "r": np.eye(3).reshape(-1), "p": np.zeros(12)}
+        self.pub_info.publish(mc.to_rclpy(info, self.CameraInfo))
+        self.spin_for(0.05)
+        if rgb is None:
+            img = {"height": 0, "width": 0, "encoding": "rgb8", "is_bigendian": 0, "step": 0, "data": np.zeros(0, np.uint8)}
+        elif encoding == "rgb8":
+            img = image_codec.encode(rgb, "rgb8", pad_to=64)  # padded rows, as some drivers send
+        else:
+            img = {**image_codec.encode(rgb, "rgb8"), "encoding": encoding}
+        img["header"] = mc.header_dict(stamp_ns, frame_id)
+        self.pub_img.publish(mc.to_rclpy(img, self.Image))
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    import fixture_models as fm
+
+    root = tmp_path_factory.mktemp("models")
+    return fm.make_fullbody_model(root), fm.make_handobject_model(root, keyframes=2)
+
+
+def test_node_without_model_refuses_to_start(ros_env, domain_id, tmp_path, models):
+    for exe in ("fullbody_node", "handobject_node"):
+        p = start(exe, ros_env, domain_id, tmp_path / f"{exe}.log")
+        assert p.wait(timeout=30) == 1
+        log = (tmp_path / f"{exe}.log").read_text()
+        assert "refusing to start" in log and "no model configured" in log
+    # a model of the wrong task is refused too
+    p = start("handobject_node", ros_env, domain_id, tmp_path / "wrong.log", {"model": str(models[0])})
+    assert p.wait(timeout=30) == 1
+    assert "is a fullbody model" in (tmp_path / "wrong.log").read_text()
+
+
+def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path, models):
+    import fixture_models as fm
+
+    from hoi_perception.pipeline.recorder import read_clip
+
+    clips_dir = tmp_path / "clips"
+    procs = {
+        "fullbody_node": start("fullbody_node", ros_env, domain_id, tmp_path / "fullbody.log",
+                               {"model": str(models[0]), "diagnostics_period_s": 0.5}, remap=True),
+        "handobject_node": start("handobject_node", ros_env, domain_id, tmp_path / "handobject.log",
+                                 {"model": str(models[1])}, remap=True),
+        "motion_recorder_node": start("motion_recorder_node", ros_env, domain_id, tmp_path / "recorder.log",
+                                      {"output_dir": str(clips_dir), "min_frames": 2, "max_gap_s": 1.0}),
+        "imitation_bridge_node": start("imitation_bridge_node", ros_env, domain_id, tmp_path / "bridge.log"),
+    }
+    h = Harness(rclpy_context)
+    try:
+        assert h.spin_until(lambda: h.pub_img.get_subscription_count() >= 2
+                            and h.pub_info.get_subscription_count() >= 2, 40), \
+            "nodes did not subscribe: " + (tmp_path / "fullbody.log").read_text()[-2000:]
+        h.spin_for(1.0)  # let the result/clip subscriptions match too
+        frames = video_frames(6)
+        # --- bad input: each is logged and skipped, the nodes keep running
+        # (sensor-data QoS is best effort: resend until the node has logged it)
+        rgb = frames[0]
+        log_path = tmp_path / "fullbody.log"
+        bad = [("unsupported image encoding 'yuv422'", dict(rgb=rgb, encoding="yuv422")),
+               ("image is empty", dict(rgb=None)),
+               ("CameraInfo is for", dict(rgb=rgb, info_size=(rgb.shape[1] + 10, rgb.shape[0]))),
+               ("NaN", dict(rgb=rgb, k=[float("nan")] * 9))]
+        for i, (needle, kwargs) in enumerate(bad):
+            for _ in range(5):
+                h.send(stamp_ns=1 + i, **kwargs)
+                if h.spin_until(lambda: needle in log_path.read_text(), 1.0):
+                    break
+            assert needle in log_path.read_text(), f"bad input not reported: {needle}"
+        assert not h.got["fullbody"], "a bad frame produced a result"
+        # --- real frames, 1/30 s apart in stamp time, sent slowly enough that none is dropped
+        stamps = [1_000_000_000 + i * 33_333_333 for i in range(len(frames))]
+        for rgb, st in zip(frames, stamps):
+            h.send(rgb, st)
+            h.spin_for(0.35)
+        assert h.spin_until(lambda: len(h.got["fullbody"]) >= len(frames) - 1, 10)
+        assert h.spin_until(lambda: h.got["clip"] and h.got["status"] and h.got["handobject"], 20), \
+            (tmp_path / "recorder.log").read_text()[-2000:]
+        h.spin_for(0.6)
+
+        by_stamp = dict(zip(stamps, frames))
+        for msg in h.got["fullbody"]:
+            st = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            assert st in by_stamp and msg.header.frame_id == CAMERA_FRAME
+            exp = fm.expected_fullbody(by_stamp[st])
+            assert msg.reconstructor == "fixture-fullbody"
+            body = msg.bodies[0]
+            np.testing.assert_allclose(np.asarray(body.joints).reshape(-1, 3), exp["joints"], atol=1e-4)
+            np.testing.assert_allclose(np.asarray(body.vertices).reshape(-1, 3), exp["vertices"], atol=1e-4)
+            np.testing.assert_allclose(body.vertex_contact, exp["vertex_contact"], atol=1e-5)
+            assert body.model_id == "fixture/cube8" and body.joint_set == "fixture5"
+            assert msg.confidence == pytest.approx(exp["confidence"], abs=1e-5)
+            obj = msg.objects[0]
+            assert obj.template_id == ["fixture/box", "fixture/ball"][exp["object_class"]]
+            q = exp["object_pose"][3:] / np.linalg.norm(exp["object_pose"][3:])
+            np.testing.assert_allclose([obj.pose.orientation.x, obj.pose.orientation.y, obj.pose.orientation.z,
+                                        obj.pose.orientation.w], q, atol=1e-5)
+            np.testing.assert_allclose([obj.pose.position.x, obj.pose.position.y, obj.pose.position.z],
+                                       exp["object_pose"][:3], atol=1e-5)
+        # faces once, on the latched topology topic
+        topo = h.got["topology"]
+        assert len(topo) == 1 and topo[0].model_id == "fixture/cube8" and topo[0].num_vertices == 8
+        np.testing.assert_array_equal(np.asarray(topo[0].faces).reshape(-1, 3), fm.CUBE_F)
+        # object frame: child of the camera optical frame
+        tf = h.got["transform"][-1]
+        assert tf.header.frame_id == CAMERA_FRAME and tf.child_frame_id == "hoi_object_1"
+        types = {m.type for m in h.got["markers"][-1].markers}
+        assert {11, 7, 5} <= types  # body mesh triangles, joints, object axes
+        # drop statistics on /diagnostics
+        stats = [s for d in h.got["diag"] for s in d.status if "fullbody_node" in s.name]
+        assert stats, "no diagnostics from fullbody_node"
+        values = {v.key: v.value for v in stats[-1].values}
+        assert int(values["received"]) >= len(h.got["fullbody"]) + 4 and "drop_rate" in values
+        assert int(values["rejected"]) >= 4 and int(values["results"]) >= len(h.got["fullbody"])
+        # hand-object: 2 keyframes, the object mesh and one right hand
+        ho = h.got["handobject"][-1]
+        ks = [t.sec * 1_000_000_000 + t.nanosec for t in ho.keyframe_stamps]
+        assert len(ks) == 2 and all(k in by_stamp for k in ks)
+        exp = fm.expected_handobject([by_stamp[k] for k in ks])
+        assert len(ho.keyframe_object_poses) == 2
+        np.testing.assert_allclose(ho.keyframe_object_poses[0].position.z, exp["object_poses"][0, 2], atol=1e-5)
+        np.testing.assert_allclose(np.asarray(ho.hands[0].joints).reshape(-1, 3), exp["hand_joints"][0], atol=1e-4)
+        assert ho.hands[0].part == 2 and len(ho.object.mesh.vertices) == 24 and len(ho.object.mesh.faces) == 36
+        # the recorder closed a clip after the gap; the file is complete and matches the message
+        clip = h.got["clip"][-1]
+        assert len(clip.frames) == len(h.got["fullbody"]) and clip.fps > 0
+        on_disk = read_clip(clip.file_path)
+        assert len(on_disk.frames) == len(clip.frames)
+        np.testing.assert_allclose(on_disk.frames[0].body.joints, np.asarray(clip.frames[0].body.joints).reshape(-1, 3))
+        status = json.loads(h.got["status"][-1].data)
+        assert status["clip_id"] == clip.clip_id
+        assert status["state"] in ("loaded", "no_imitation", "load_failed")
+        # every bad input was reported, and every node is still alive
+        log = (tmp_path / "fullbody.log").read_text()
+        for needle in ("unsupported image encoding 'yuv422'", "image is empty", "CameraInfo is for",
+                       "NaN"):
+            assert needle in log, f"missing log line for {needle!r}:\n{log[-3000:]}"
+        for name, p in procs.items():
+            assert p.poll() is None, f"{name} exited: " + (tmp_path / f"{name.split('_')[0]}.log").read_text()[-2000:]
+    finally:
+        h.node.destroy_node()
+        for p in procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for name, p in procs.items():
+            try:
+                rc = p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                rc = "killed"
+            assert rc == 0, f"{name} did not shut down cleanly: {rc}"
+
+
+def test_launch_file_names_only_what_exists(ros_env):
+    t = launch_tables()
+    for exe in t["NODES"]:
+        assert (LIB / exe).is_file(), f"launch names missing executable {exe}"
+    cfg = installed_config()
+    assert cfg.is_file()
+    assert (INSTALL / "hoi_perception" / "share" / "hoi_perception" / "launch" / "pipeline.launch.py").is_file()
+    import yaml
+
+    conf = yaml.safe_load(cfg.read_text())
+    for exe, (enable_arg, model_arg) in t["NODES"].items():
+        assert exe in conf, f"{exe} has no section in {cfg.name}"
+        assert enable_arg in t["ARGUMENTS"]
+        if model_arg:
+            assert model_arg in t["ARGUMENTS"] and "model" in conf[exe]["ros__parameters"]
+            assert conf[exe]["ros__parameters"]["model"] == "", "the default config must not name a model"
+    assert set(t["REMAPS"].values()) <= set(t["ARGUMENTS"])
+    try:  # the repo's launch/ folder is a namespace package: ask for the real API
+        from launch import LaunchDescription  # noqa: F401
+        from launch_ros.actions import Node  # noqa: F401
+    except ImportError:
+        return  # ros2 launch is not installable here; the graph test starts the same nodes directly
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pipeline_launch", REPO / "launch" / "pipeline.launch.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.generate_launch_description().entities
