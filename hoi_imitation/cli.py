@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("dst")
     c.add_argument("--kind", choices=["clip", "bvh", "deepmimic", "skillmimic"])
     a = ap.parse_args(argv)
+    if a.cmd == "eval" and a.video:
+        os.environ.setdefault("MUJOCO_GL", "egl")  # before mujoco is imported: headless rendering
 
     from .clip import ClipError  # noqa: PLC0415
 

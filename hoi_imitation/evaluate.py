@@ -6,15 +6,19 @@ residual between that reference and the clip's own joint positions is reported b
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import numpy as np
+# MuJoCo picks its GL backend when it is first imported: headless EGL unless the user chose one.
+os.environ.setdefault("MUJOCO_GL", "egl")
 
-from hoi_perception import metrics
+import numpy as np  # noqa: E402
 
-from .env import ImitationEnv
-from .rotations import quat_to_mat
-from .task import TaskConfig
+from hoi_perception import metrics  # noqa: E402
+
+from .env import ImitationEnv  # noqa: E402
+from .rotations import quat_to_mat  # noqa: E402
+from .task import TaskConfig  # noqa: E402
 
 SUCCESS_DISTANCE = 0.5
 
@@ -47,8 +51,8 @@ def rollout(env: ImitationEnv, act, start: int = 0, max_frames: int | None = Non
 
 def evaluate(policy_path: str | Path | None, clip: str | Path, episodes: int = 4, video: str | Path | None = None,
              zero_action: bool = False, max_frames: int | None = None) -> dict:
-    """Run ``episodes`` deterministic episodes starting at evenly spaced reference frames
-    (the first at frame 0) and report metrics. ``zero_action`` evaluates the reference PD
+    """Run ``episodes`` deterministic episodes, each from its start frame to the end of the
+    reference (the first from frame 0), and report metrics. ``zero_action`` evaluates the reference PD
     targets alone (the no-policy baseline)."""
     from .policy import Policy  # noqa: PLC0415
 
@@ -59,7 +63,10 @@ def evaluate(policy_path: str | Path | None, clip: str | Path, episodes: int = 4
     env = ImitationEnv(clip, cfg)
     act = (lambda o: np.zeros(env.action_space.shape)) if pol is None else pol
     n = env.task.last_frame
-    starts = [int(x) for x in np.linspace(0, max(0, n - 30), episodes, endpoint=True).round()] if episodes > 1 else [0]
+    # Every episode runs to the end of the reference, so episodes are comparable: starts spread
+    # over the first cycle of a looping clip, or over the first 20 % of a clip that does not loop.
+    span = env.ref.cycle_frames if env.ref.cycle_frames > 0 else int(0.2 * n)
+    starts = sorted({int(x) for x in np.linspace(0, max(0, span - 1), episodes).round()}) if episodes > 1 else [0]
     results, all_sim, all_ref, all_clip = [], [], [], []
     obj_pos_err, obj_rot_err = [], []
     valid = env.ref.joint_valid

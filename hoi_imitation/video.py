@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("MUJOCO_GL", "egl")  # effective only if mujoco is not imported yet
 
 
 def write_rollout_video(env, qpos_frames: list, ref_idx: np.ndarray, path: str | Path, width: int = 640,

@@ -154,10 +154,10 @@ class AnnyBodyModel(BodyModel):
 
         # Rest geometry at mid shape (float64) fixes the hand frames and the fingertip vertices.
         with torch.no_grad():
-            base64 = base
-            coeffs = self._blend_coeffs(base64, torch.full((1, len(self.shape_labels)), 0.5, dtype=base64.dtype))
-            rest = base64.get_rest_model(coeffs)
-            C = ANNY_TO_REP103.to(base64.dtype)
+            ref = base
+            coeffs = self._blend_coeffs(ref, torch.full((1, len(self.shape_labels)), 0.5, dtype=ref.dtype))
+            rest = ref.get_rest_model(coeffs)
+            C = ANNY_TO_REP103.to(ref.dtype)
             heads = {n: C @ rest["rest_bone_heads"][0, i] for n, i in index.items()}
             rest_v = rest["rest_vertices"][0] @ C.T
         frames = {s: _hand_frame(heads, s) for s in sides}
@@ -179,8 +179,8 @@ class AnnyBodyModel(BodyModel):
 
         # Joints: bone heads, except fingertips = the skin vertex of the distal bone farthest
         # along the distal bone (a fixed vertex, so it follows shape and pose exactly).
-        w = base64.vertex_bone_weights
-        dominant = base64.vertex_bone_indices.gather(1, w.argmax(dim=1, keepdim=True))[:, 0]
+        w = ref.vertex_bone_weights
+        dominant = ref.vertex_bone_indices.gather(1, w.argmax(dim=1, keepdim=True))[:, 0]
         hand_src = []  # per side: 21 (bone index or -1, vertex index or -1)
         for s in sides:
             src = []
@@ -209,13 +209,13 @@ class AnnyBodyModel(BodyModel):
             self.register_buffer(
                 "_joint_bone_idx", torch.tensor([index[b] for b in joint_bones]), persistent=False
             )
-            kp = anny.KeypointsRegressor.coco(base64)
+            kp = anny.KeypointsRegressor.coco(ref)
             self.keypoint_names = tuple(kp.labels)
             self.register_buffer("_kp_weights", kp.regression_weights.to(dtype), persistent=False)
         else:
             self.keypoint_names = ()
             self.register_buffer("_kp_weights", torch.zeros(0, 0, dtype=dtype), persistent=False)
-        self.register_buffer("_faces", base64.faces.to(torch.long), persistent=False)
+        self.register_buffer("_faces", ref.faces.to(torch.long), persistent=False)
         self.to(device)
 
     # ------------------------------------------------------------------------------------

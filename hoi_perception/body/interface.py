@@ -235,8 +235,12 @@ class BodyModel(torch.nn.Module, abc.ABC):
     def num_vertices(self) -> int: ...
 
     @abc.abstractmethod
-    def forward(self, params: BodyParams, keypoints: bool = False) -> BodyOutput:
-        """Posed vertices and joints; differentiable with respect to every tensor in params."""
+    def forward(self, params: BodyParams, keypoints: bool = False, validate: bool = True) -> BodyOutput:
+        """Posed vertices and joints; differentiable with respect to every tensor in params.
+
+        keypoints: also regress the model's keypoints (COCO-17 + feet for an anny body).
+        validate: run :meth:`check_params` first (one host sync for the NaN check).
+        """
 
     @property
     def num_pose_joints(self) -> int:

@@ -18,10 +18,13 @@ import numpy as np
 
 from .cameras import Camera, intrinsics_from_fov, look_at, view_pair
 from .fields import SignedDistanceGrid, VoxelGrid, occupancy_voxels, signed_distance_grid
+from hoi_perception.body.joints import BODY_JOINTS
+
 from .kinematics import rot
 from .scenes import PALM_GAP, PENETRATION_TOLERANCE, Scene, SceneRejected, SceneSampler
 
 GENERATOR_VERSION = "1.0.0"
+BODY_JOINTS_INDEX = {n: i for i, n in enumerate(BODY_JOINTS)}
 KINDS = ("fullbody", "hand")
 SPLITS = ("train", "heldout")
 CONTACT_THRESHOLD = 0.05  # m: the field's body-object contact definition (BEHAVE/CONTHO)
@@ -32,6 +35,7 @@ PROCEDURAL_HELDOUT = 0.25
 # Instance ids in rendered masks (0 = background, the floor included).
 BODY_ID, LEFT_HAND_ID, RIGHT_HAND_ID, OBJECT_ID = 1, 2, 3, 4
 FLOOR_ID = 5
+MIN_VISIBLE_PIXELS = 40  # the input view must show the object (and, in clips, the hand)
 INSTANCE_NAMES = {0: "background", BODY_ID: "body", LEFT_HAND_ID: "left_hand", RIGHT_HAND_ID: "right_hand",
                   OBJECT_ID: "object"}
 
@@ -137,6 +141,12 @@ def object_sdf(obj_id: str) -> SignedDistanceGrid:
 @functools.lru_cache(maxsize=None)
 def object_voxels(obj_id: str) -> VoxelGrid:
     return _cached_field(object_library().get(obj_id), "vox", 64)
+
+
+def warm_up_worker() -> None:
+    """Per worker process: the body model, regions and renderer context (objects load lazily)."""
+    body_model()
+    body_regions()
 
 
 def warm_up(split: str = "train") -> None:
@@ -270,18 +280,26 @@ def _store_view(arrays: dict, suffix: str, view: RenderedView) -> None:
 
 
 def contact_labels_fast(points: np.ndarray, obj, threshold: float) -> np.ndarray:
-    """Points within `threshold` of the object surface. The distance field prunes; exact
-    point-to-triangle distances decide near the threshold, where grid error could flip a label."""
+    """Points within `threshold` of the object surface. The distance field decides far from the
+    threshold; near it, a point whose nearest mesh vertex is within the threshold is in contact
+    (a vertex lies on the surface), and only the rest get exact point-to-triangle distances."""
+    from scipy.spatial import cKDTree
+
     from hoi_perception.metrics import point_mesh_distance
 
     sd = obj.sdf_world(points)
-    band = 1.5 * obj.sdf.pitch * obj.scale + 0.002
+    band = obj.sdf.pitch * obj.scale + 0.001
     out = sd <= threshold - band
     near = np.nonzero(np.abs(sd - threshold) < band)[0]
     if len(near):
         verts = obj.to_world(obj.asset.vertices)
-        d = point_mesh_distance(points[near], verts, obj.asset.faces, max_distance=threshold + band)
-        out[near] = d <= threshold
+        dv, _ = cKDTree(verts).query(points[near])
+        sure = dv <= threshold
+        out[near[sure]] = True
+        rest = near[~sure]
+        if len(rest):
+            d = point_mesh_distance(points[rest], verts, obj.asset.faces, max_distance=threshold)
+            out[rest] = d <= threshold
     return out
 
 
@@ -319,11 +337,21 @@ class SampleMaker:
         return {"split": self.split, "size": self.size, "frames": self.frames, "generator_version": GENERATOR_VERSION}
 
     def __call__(self, kind: str, seed: int):
-        if kind == "fullbody":
-            return self.fullbody(seed)
-        if kind == "hand":
-            return self.hand_clip(seed)
-        raise ValueError(f"unknown sample kind {kind!r}; choose one of {KINDS}")
+        if kind not in KINDS:
+            raise ValueError(f"unknown sample kind {kind!r}; choose one of {KINDS}")
+        make = self.fullbody if kind == "fullbody" else self.hand_clip
+        # A seed whose draws keep being implausible is replaced by seeds derived from it, so one
+        # unlucky seed never stops a dataset and the result still depends on the seed alone.
+        last = None
+        for attempt in range(8):
+            sub = seed if attempt == 0 else int(np.random.SeedSequence([seed, attempt]).generate_state(1, np.uint64)[0])
+            try:
+                arrays, meta = make(sub)
+                meta["seed"], meta["attempt"] = int(seed), attempt
+                return arrays, meta
+            except SceneRejected as exc:
+                last = exc
+        raise RuntimeError(f"sample seed {seed}: no plausible {kind} scene in 8 derived seeds ({last})")
 
     # -- full body ----------------------------------------------------------------------------
     def fullbody(self, seed: int):
@@ -342,6 +370,8 @@ class SampleMaker:
             bg = R.random_background(rng, self.size, self.size)
             light = R.random_lighting(rng, cam.world_to_cam, target=centre)
             view = _render(scene.vertices, faces, scene.obj, cam, mats, floor, bg, light)
+            if k == 0 and np.count_nonzero(view.instance == OBJECT_ID) < MIN_VISIBLE_PIXELS:
+                raise SceneRejected("object hidden in the input view")
             _store_view(arrays, str(k), view)
             views.append(view)
         arrays.update(self._body_labels(scene, cams))
@@ -377,12 +407,12 @@ class SampleMaker:
             "body_contact_bits": np.packbits(contact),
             "body_contact_subset": contact[subset].astype(np.uint8),
             "object_pose": obj.pose.astype(np.float32),
-            "object_scale": np.float32(obj.scale),
+            "object_scale": np.asarray(obj.scale, np.float32),
             "object_subset_vertices": obj_sub.astype(np.float32),
             "object_contact": obj_contact.astype(np.uint8),
             "object_keypoints": kp.astype(np.float32),
             "object_keypoints_2d": np.stack([c.project(kp)[0] for c in cams]).astype(np.float32),
-            "penetration": np.float32(scene.penetration),
+            "penetration": np.asarray(scene.penetration, np.float32),
         }
 
     # -- hand-object clips ----------------------------------------------------------------------
@@ -404,7 +434,10 @@ class SampleMaker:
         poser, obj = scene.poser, scene.obj
         verts_t, joints_t, hands_t, obj_poses = frames
         centre, radius = _bounding_sphere(np.vstack([hands_t[0][s], obj.to_world(obj.asset.vertices)]))
-        cams = _clip_cameras(rng, centre, radius, self.size, self.frames, facing=0.0)
+        # Look at the hand from the side away from the torso, so the body does not hide it.
+        chest = joints_t[0][BODY_JOINTS_INDEX["spine3"]]
+        outward = centre - chest
+        cams = _clip_cameras(rng, centre, radius, self.size, self.frames, facing=float(np.arctan2(outward[1], outward[0])))
         mats = _materials(rng, len(scene.vertices), obj)
         from hoi_perception.render import randomize as R
 
@@ -416,6 +449,10 @@ class SampleMaker:
         for t, cam in enumerate(cams):
             obj.R, obj.t = obj_poses[t][:3, :3], obj_poses[t][:3, 3]
             view = _render(verts_t[t], poser.faces, obj, cam, mats, floor, bg, light)
+            hand_px = int(np.count_nonzero(view.instance == (LEFT_HAND_ID if s == 0 else RIGHT_HAND_ID)))
+            obj_px = int(np.count_nonzero(view.instance == OBJECT_ID))
+            if hand_px < MIN_VISIBLE_PIXELS or obj_px < MIN_VISIBLE_PIXELS:
+                raise SceneRejected(f"frame {t}: hand ({hand_px} px) or object ({obj_px} px) hardly visible")
             _store_view(arrays, str(t), view)
             occl.append(view.occlusion)
         # Labels in each frame's camera frame (what a camera-only system can recover).
@@ -434,10 +471,10 @@ class SampleMaker:
             "K": np.stack([c.K for c in cams]).astype(np.float32),
             "world_to_cam": np.stack([c.world_to_cam for c in cams]).astype(np.float32),
             "cam_from_object": cam_obj.astype(np.float32),
-            "object_scale": np.float32(obj.scale),
+            "object_scale": np.asarray(obj.scale, np.float32),
             "object_voxels_bits": np.packbits(vox.occupancy.reshape(-1)),
             "object_voxel_origin": (vox.origin * obj.scale).astype(np.float32),
-            "object_voxel_pitch": np.float32(vox.pitch * obj.scale),
+            "object_voxel_pitch": np.asarray(vox.pitch * obj.scale, np.float32),
             "object_contact": obj_contact.astype(np.uint8),
             "hand_joints_cam": hand_cam.astype(np.float32),
             "hand_joints_2d": hand_2d.astype(np.float32),
@@ -518,7 +555,7 @@ def _clip_cameras(rng, centre, radius, size, frames, facing: float) -> list[Came
     K = intrinsics_from_fov(fov, size, size, principal_jitter=rng.normal(0.0, 0.01 * size, 2))
     fill = rng.uniform(0.55, 0.85)
     dist = radius * K[0, 0] / (0.5 * fill * size)
-    az0 = facing + rng.uniform(-2.0, 2.0)
+    az0 = facing + rng.uniform(-1.1, 1.1)
     el0 = rng.uniform(-10.0, 50.0)
     moving = rng.random() < 0.5
     d_az = rng.uniform(-0.3, 0.3) if moving else 0.0

@@ -71,7 +71,7 @@ class HandGeometry:
     flex_axes: np.ndarray  # (5,3) per finger, rest frame: positive angle curls towards the palm
 
     @staticmethod
-    def from_rest(joints21: np.ndarray, side: str, vertices: np.ndarray | None = None) -> "HandGeometry":
+    def from_rest(joints21: np.ndarray, side: str, palm_vertices: np.ndarray | None = None) -> "HandGeometry":
         j = np.asarray(joints21, dtype=np.float64) - joints21[0]
         idx = {n: i for i, n in enumerate(HAND_JOINTS)}
         a, b = j[idx["index1"]], j[idx["pinky1"]]
@@ -81,12 +81,13 @@ class HandGeometry:
         f = knuckles / np.linalg.norm(knuckles)
         centre = 0.55 * knuckles
         depth = 0.012
-        if vertices is not None:  # measure the palm skin along the normal near the centre
-            v = np.asarray(vertices, dtype=np.float64) - joints21[0]
-            rel = v - centre
+        if palm_vertices is not None and len(palm_vertices):
+            # The contact plane is the palm's most protruding skin (pads and thenar included), so
+            # a flat surface at the palm point touches the palm without entering it.
+            rel = np.asarray(palm_vertices, dtype=np.float64) - joints21[0] - centre
             along = rel @ n
             lateral = np.linalg.norm(rel - along[:, None] * n, axis=1)
-            near = (lateral < 0.015) & (along > 0)
+            near = lateral < 0.045
             if near.any():
                 depth = float(along[near].max())
         axes = []

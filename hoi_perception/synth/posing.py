@@ -18,7 +18,7 @@ from hoi_perception.body.joints import BODY_JOINTS, HAND_JOINTS, HAND_POSE_JOINT
 from .kinematics import FINGERS, HandGeometry, Skeleton, align_two, angle_of, forearm_dir, rot, rot_between
 
 SIDES = ("left", "right")
-FLEX_LEVELS = 9  # candidate flexions per finger, evaluated in one batched skinning call
+FLEX_LEVELS = 12  # candidate flexions per finger, evaluated in one batched skinning call
 MAX_FLEX = np.deg2rad(np.array([55.0, 80.0, 80.0, 80.0, 80.0]))  # thumb .. pinky, per joint
 JOINT_SHARE = np.array([0.9, 1.1, 0.8])  # proximal, middle, distal share of a finger's flexion
 
@@ -76,9 +76,12 @@ class Poser:
             self.hand_sides = (side,)
             hands = {side: self.rest_joints}
             self.slots = {side: _hand_slots(model, None)}
-        self.hand_geometry = {s: HandGeometry.from_rest(j, s, self.rest_vertices) for s, j in hands.items()}
-        self.arm_mask = self._arm_vertex_mask() if self.kind == "body" else None
         self.finger_vertices = {s: self._finger_vertex_sets(j) for s, j in hands.items()}
+        self.hand_geometry = {s: HandGeometry.from_rest(j, s, self.rest_vertices[self._palm_vertices(s, j)])
+                              for s, j in hands.items()}
+        self.arm_mask = self._arm_vertex_mask() if self.kind == "body" else None
+        self.hand_vertex_ids = {s: np.concatenate([self._palm_vertices(s, j), *self.finger_vertices[s]])
+                                for s, j in hands.items()}
 
     # -- parameters ---------------------------------------------------------------------------
     def identity_pose(self) -> PosedBody:
@@ -187,6 +190,15 @@ class Poser:
             return p[w] + G[w] @ geom.palm_point, G[w] @ geom.palm_normal
         return pose.root_t + pose.root_R @ geom.palm_point, pose.root_R @ geom.palm_normal
 
+    def _palm_vertices(self, side: str, joints21: np.ndarray) -> np.ndarray:
+        """Hand vertices beyond the wrist that are not on a finger's phalanges."""
+        v = self.rest_vertices
+        rel = v - joints21[0]
+        fwd = joints21[HAND_JOINTS.index("middle1")] - joints21[0]
+        fwd /= np.linalg.norm(fwd)
+        near = np.nonzero((np.linalg.norm(rel, axis=1) < 0.12) & (rel @ fwd > 0.005))[0]
+        return np.setdiff1d(near, np.concatenate(self.finger_vertices[side]))
+
     def _arm_vertex_mask(self) -> np.ndarray:
         """Rest vertices closer to an arm bone (upper arm, forearm, hand) than to the trunk."""
         j, idx = self.rest_joints, self.skeleton.index
@@ -232,10 +244,12 @@ class Poser:
     def close_fingers(self, pose: PosedBody, side: str, sdf_world, contact_eps: float = 0.003,
                       penetration_tol: float = 0.002, levels: int = FLEX_LEVELS) -> np.ndarray:
         """Close each finger of `side` until it touches the object (sdf <= contact_eps) without
-        penetrating deeper than `penetration_tol`. Updates `pose`; returns per-finger flexion (rad)."""
+        penetrating deeper than `penetration_tol`, starting from slightly extended so a finger that
+        already touches at rest can open. All levels are skinned in one batched call. Updates
+        `pose`; returns per-finger flexion (rad, negative = extended)."""
         geom = self.hand_geometry[side]
         slots = self.slots[side]
-        frac = np.linspace(0.0, 1.0, levels)
+        frac = np.linspace(-0.35, 1.0, levels)
         cands = []
         for a in frac:
             p = PosedBody(pose.shape, pose.local.copy(), pose.root_R, pose.root_t)

@@ -16,15 +16,16 @@ from scipy.spatial.transform import Rotation
 from hoi_perception.objects.asset import ObjectAsset
 
 from .fields import SignedDistanceGrid
-from .kinematics import rot
+from .kinematics import rot, rot_between
 from .posing import PosedBody, Poser, apply_body_template, relax_arm
 
 PENETRATION_TOLERANCE = 0.01  # m: deepest body vertex allowed inside the object
 PALM_GAP = 0.002  # m: palm skin to object surface at placement
-MAX_REACH_RESIDUAL = 0.015  # m: palm farther than this from its target -> reject
-MAX_WRIST_SWING = np.deg2rad(75.0)  # wrist flexion/deviation beyond this is not anatomical -> reject
+HAND_TOUCH = 0.005  # m: a hand in contact has skin this close to the object surface
+MAX_REACH_RESIDUAL = 0.005  # m: palm farther than this from its target -> reject
+MAX_WRIST_SWING = np.deg2rad(90.0)  # wrist flexion/deviation beyond this is not anatomical -> reject
 MAX_WRIST_TWIST = np.deg2rad(110.0)  # forearm pronation/supination range
-INTERACTIONS = {"hold_two": 0.2, "hold_one": 0.2, "carry": 0.15, "lift": 0.1, "push": 0.1, "sit": 0.25}
+INTERACTIONS = {"hold_two": 0.22, "hold_one": 0.22, "carry": 0.15, "lift": 0.1, "push": 0.08, "sit": 0.23}
 SIT_KINDS = ("stool", "chair", "box")
 
 
@@ -92,6 +93,14 @@ class Scene:
     penetration: float  # deepest body vertex inside the object (m, >= 0)
 
 
+def sample_shape(rng: np.random.Generator) -> np.ndarray:
+    """anny phenotypes (gender, age, muscle, weight, height, proportions) of adults and teenagers:
+    age 0.5 is a teenager, 2/3 a young adult, 1 old."""
+    lo = np.array([0.0, 0.5, 0.1, 0.1, 0.15, 0.2])
+    hi = np.array([1.0, 1.0, 0.9, 0.9, 0.9, 0.8])
+    return rng.uniform(lo, hi)
+
+
 def random_orientation(rng: np.random.Generator, upright_prob: float = 0.7) -> np.ndarray:
     if rng.random() < upright_prob:
         return rot([0, 0, 1], rng.uniform(-np.pi, np.pi)) @ rot(rng.normal(size=3), rng.uniform(0.0, 0.25))
@@ -122,14 +131,19 @@ def _rest_on_ground(obj: PlacedObject) -> None:
     obj.t = obj.t + np.array([0.0, 0.0, -pts[:, 2].min()])
 
 
-def _clear_of_body(obj: PlacedObject, body_vertices: np.ndarray, margin: float = 0.01, steps: int = 10) -> None:
+def _axis_to_z(axis: int) -> np.ndarray:
+    """Rotation taking the object's canonical axis `axis` to world z."""
+    return rot_between(np.eye(3)[axis], np.array([0.0, 0.0, 1.0]))
+
+
+def _clear_of_body(obj: PlacedObject, body_vertices: np.ndarray, margin: float = 0.01, steps: int = 25) -> None:
     """Slide the object forward (+x) until no given body vertex (trunk and legs: the arms are
     posed afterwards) is within `margin` of it."""
     for _ in range(steps):
         depth = -float(obj.sdf_world(body_vertices).min())
         if depth <= -margin:
             return
-        obj.t = obj.t + np.array([depth + margin, 0.0, 0.0])
+        obj.t = obj.t + np.array([max(depth + margin, 0.02), 0.0, 0.0])
     raise SceneRejected("object cannot be placed clear of the body")
 
 
@@ -163,7 +177,7 @@ class SceneSampler:
     # -- construction ---------------------------------------------------------------------------
     def _build(self, interaction: str) -> Scene:
         rng = self.rng
-        shape = rng.uniform(0.05, 0.95, size=6)
+        shape = sample_shape(rng)
         poser = self.poser_factory(shape)
         pose = poser.identity_pose()
         template = {"hold_two": "stand", "hold_one": "stand", "carry": "walk", "lift": "crouch",
@@ -185,9 +199,8 @@ class SceneSampler:
         out = poser.skin(pose)
         v = out.vertices[0].double().numpy()
         for side in hands:
-            palm, _ = poser.palm(pose, side)
-            if float(obj.sdf_world(palm[None])[0]) > MAX_REACH_RESIDUAL + PALM_GAP:
-                raise SceneRejected(f"{side} palm does not reach the object")
+            if float(obj.sdf_world(v[poser.hand_vertex_ids[side]]).min()) > HAND_TOUCH:
+                raise SceneRejected(f"{side} hand does not touch the object")
         sd = obj.sdf_world(v)
         penetration = float(max(0.0, -sd.min()))
         if penetration > PENETRATION_TOLERANCE:
@@ -227,13 +240,14 @@ class SceneSampler:
         mid = 0.5 * (poser.shoulder(pose, "left") + poser.shoulder(pose, "right"))
         shoulder_half = 0.5 * np.linalg.norm(poser.shoulder(pose, "left") - poser.shoulder(pose, "right"))
         reach = min(poser.arm_reach("left"), poser.arm_reach("right"))
-        z_range = {"hold_two": (-0.35, 0.05), "carry": (-0.45, -0.2), "lift": (-0.45, -0.15)}[interaction]
-        for _ in range(20):
-            f, z = rng.uniform(0.15, 0.5), rng.uniform(*z_range)
-            if np.sqrt(f * f + (half - shoulder_half) ** 2 + z * z) <= reach:
-                break
-        else:
+        lateral_gap = abs(half - shoulder_half)
+        if lateral_gap >= reach:
             raise SceneRejected("no reachable holding position")
+        planar = np.sqrt(reach * reach - lateral_gap * lateral_gap)
+        lo, hi = {"hold_two": (-50.0, 5.0), "carry": (-70.0, -40.0), "lift": (-80.0, -45.0)}[interaction]
+        phi = np.deg2rad(rng.uniform(lo, hi))
+        r = rng.uniform(0.6, 0.95) * planar
+        f, z = max(r * np.cos(phi), 0.12), r * np.sin(phi)
         centre = mid + np.array([f, 0.0, z])
         obj.t = obj.t + centre - obj.to_world(np.zeros((1, 3)))[0]
         bottom = obj.to_world(obj.asset.vertices)[:, 2].min()
@@ -248,12 +262,33 @@ class SceneSampler:
             if q is None:
                 raise SceneRejected("no surface for the palms")
             contacts[side] = q
-        for side, q in contacts.items():
-            n_out = obj.normal_world(q)[0]
-            residual = poser.reach(pose, side, q + PALM_GAP * n_out, -n_out, _pole(side))
-            self._check_arm(poser, pose, side, residual)
-            poser.close_fingers(pose, side, obj.sdf_world)
+        self._grip(poser, pose, obj, contacts)
         return obj, ("left", "right")
+
+    def _grip(self, poser: Poser, pose: PosedBody, obj: PlacedObject, contacts: dict) -> None:
+        """Palms onto their contact points, fingers closed; a hand whose skin still enters the
+        object (curved surfaces under a flat palm) is backed off along the normal once."""
+        hands = tuple(contacts)
+        offsets = {side: PALM_GAP for side in hands}
+        for attempt in range(2):
+            for side in hands:
+                q = contacts[side]
+                n_out = obj.normal_world(q)[0]
+                residual = poser.reach(pose, side, q + offsets[side] * n_out, -n_out, _pole(side))
+                self._check_arm(poser, pose, side, residual)
+                poser.close_fingers(pose, side, obj.sdf_world)
+            if attempt == 1:
+                return
+            v = poser.skin(pose).vertices[0].double().numpy()
+            retry = False
+            for side in hands:
+                ids = poser.hand_vertex_ids[side]
+                depth = -float(obj.sdf_world(v[ids]).min())
+                if depth > 0.5 * PENETRATION_TOLERANCE:
+                    offsets[side] += depth
+                    retry = True
+            if not retry:
+                return
 
     def _check_arm(self, poser: Poser, pose: PosedBody, side: str, residual: float) -> None:
         if residual > MAX_REACH_RESIDUAL:
@@ -273,7 +308,7 @@ class SceneSampler:
         if interaction == "carry":  # arm down at the side
             direction = np.array([rng.uniform(-0.1, 0.25), sgn * rng.uniform(0.05, 0.35), -1.0])
             dist = rng.uniform(0.85, 1.0) * reach
-            normal = np.array([rng.uniform(-0.3, 0.3), -sgn * rng.uniform(0.0, 0.6), -1.0])
+            normal = np.array([rng.uniform(-0.3, 0.3), sgn * rng.uniform(0.0, 0.4), -1.0])  # hangs clear of the leg
         else:
             direction = np.array([rng.uniform(0.4, 1.0), sgn * rng.uniform(-0.35, 0.5), rng.uniform(-0.9, 0.5)])
             dist = rng.uniform(0.55, 1.0) * reach
@@ -289,36 +324,38 @@ class SceneSampler:
 
     def _push(self, poser: Poser, pose: PosedBody, pelvis: np.ndarray):
         rng = self.rng
-        obj = self._object(lambda a: a.params.get("kind") in ("box", "cylinder"))
-        # Scale small templates up to furniture (cabinets, crates, drums): chest-high, pushable.
-        obj.scale = float(rng.uniform(0.8, 1.3) / obj.asset.extents[2])
-        if max(obj.asset.extents[:2]) * obj.scale > 1.2 or min(obj.asset.extents[:2]) * obj.scale < 0.3:
-            raise SceneRejected("pushed object of implausible footprint")
-        obj.R = rot([0, 0, 1], rng.uniform(-0.3, 0.3))
+        for _ in range(6):  # scale small templates up to furniture: crates, cabinets, drums
+            obj = self._object(lambda a: a.params.get("kind") in ("box", "cylinder", "superquadric"))
+            ext = obj.asset.extents
+            up = int(np.argmax(ext))
+            obj.R = rot([0, 0, 1], rng.uniform(-0.3, 0.3)) @ _axis_to_z(up)
+            obj.scale = float(rng.uniform(1.0, 1.6) / ext[up])
+            foot = np.delete(ext, up) * obj.scale
+            if foot.min() >= 0.25 and foot.max() <= 1.2:
+                break
+        else:
+            raise SceneRejected("no pushable object of plausible footprint")
         _rest_on_ground(obj)
         shoulders = {s: poser.shoulder(pose, s) for s in ("left", "right")}
         reach = min(poser.arm_reach(s) for s in shoulders)
         pts = obj.to_world(obj.asset.vertices)
-        dx = rng.uniform(0.3, 0.7) * reach
+        dx = rng.uniform(0.25, 0.6) * reach
         front = float(np.mean([p[0] for p in shoulders.values()])) + dx
         obj.t = obj.t + np.array([front - pts[:, 0].min(), pelvis[1] - pts[:, 1].mean(), 0.0])
+        _clear_of_body(obj, poser.skin(pose).vertices[0].double().numpy()[~poser.arm_mask])
         top = obj.to_world(obj.asset.vertices)[:, 2].max()
         contacts = {}
         for side, sgn in (("left", 1.0), ("right", -1.0)):
             drop = np.sqrt(max(reach * reach - dx * dx - 0.02, 0.0))
-            lo, hi = shoulders[side][2] - 0.95 * drop, min(top - 0.03, shoulders[side][2] + 0.3 * drop)
+            lo, hi = shoulders[side][2] - 0.85 * drop, min(top - 0.03, shoulders[side][2] + 0.3 * drop)
             if hi <= lo:
                 raise SceneRejected("object too low to push with the hands")
-            start = np.array([shoulders[side][0], shoulders[side][1] + sgn * rng.uniform(-0.05, 0.08), rng.uniform(lo, hi)])
+            start = np.array([shoulders[side][0], shoulders[side][1] + sgn * rng.uniform(-0.05, 0.05), rng.uniform(lo, hi)])
             q = obj.march(start, np.array([1.0, 0.0, 0.0]))
             if q is None or np.linalg.norm(q - shoulders[side]) > reach:
                 raise SceneRejected("nothing to push within reach")
             contacts[side] = q
-        for side, q in contacts.items():
-            n_out = obj.normal_world(q)[0]
-            residual = poser.reach(pose, side, q + PALM_GAP * n_out, -n_out, _pole(side))
-            self._check_arm(poser, pose, side, residual)
-            poser.close_fingers(pose, side, obj.sdf_world)
+        self._grip(poser, pose, obj, contacts)
         return obj, ("left", "right")
 
     def _sit(self, poser: Poser, pose: PosedBody):

@@ -239,10 +239,9 @@ def test_positive_rotation_about_hand_y_flexes_fingers_toward_the_palm(kind, req
     hand = request.getfixturevalue(kind)
     p = hand.rest_params(1)
     pose = p.pose.clone()
-    for name in ("index1", "index2", "index3"):
-        pose[0, hand.pose_joint_names.index(name)] = torch.tensor([0.0, 0.8, 0.0])
+    pose[0, hand.pose_joint_names.index("index1")] = torch.tensor([0.0, 0.6, 0.0])
     with torch.no_grad():
         rest = hand(p).joints[0, HAND_JOINTS.index("index4")]
         bent = hand(dataclasses.replace(p, pose=pose)).joints[0, HAND_JOINTS.index("index4")]
-    assert float(bent[2] - rest[2]) < -0.04  # the palm faces -z
+    assert float(bent[2] - rest[2]) < -0.025  # the palm faces -z
     assert abs(float(bent[1] - rest[1])) < 0.02  # a flexion stays in the finger's plane

@@ -81,3 +81,20 @@ def test_env_with_ball(mocap):
     obs, r, *_ = e.step(np.zeros(e.action_space.shape))
     assert np.isfinite(obs).all() and 0 <= r <= 1
     e.close()
+
+
+def test_isaaclab_backend_is_import_guarded():
+    pytest.importorskip("mujoco")
+    try:
+        import isaaclab  # noqa: F401
+    except ImportError:
+        from hoi_imitation.sim import make_simulator
+
+        with pytest.raises(RuntimeError, match="needs Isaac Lab"):
+            make_simulator("isaaclab", np.zeros((22, 3)), None, 1 / 30)
+    else:
+        pytest.skip("Isaac Lab installed: exercised by its own environment")
+    with pytest.raises(ValueError, match="unknown simulator backend"):
+        from hoi_imitation.sim import make_simulator
+
+        make_simulator("bullet", np.zeros((22, 3)), None, 1 / 30)
