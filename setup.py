@@ -41,6 +41,7 @@ setup(
         "torch",
         "anny==0.6.2",
         "trimesh",
+        "rtree",
         "pyrender",
         "opencv-python-headless",
         "safetensors",

@@ -432,7 +432,7 @@ class SampleMaker:
         side = scene.hands_in_contact[0]
         s = 0 if side == "left" else 1
         poser, obj = scene.poser, scene.obj
-        verts_t, joints_t, hands_t, obj_poses = frames
+        verts_t, joints_t, hands_t, obj_poses, poses_t = frames
         centre, radius = _bounding_sphere(np.vstack([hands_t[0][s], obj.to_world(obj.asset.vertices)]))
         # Look at the hand from the side away from the torso, so the body does not hide it.
         chest = joints_t[0][BODY_JOINTS_INDEX["spine3"]]
@@ -459,7 +459,7 @@ class SampleMaker:
         cam_obj = np.stack([c.world_to_cam @ P for c, P in zip(cams, obj_poses)])
         hand_cam = np.stack([c.to_camera(h[s]) for c, h in zip(cams, hands_t)])
         hand_2d = np.stack([c.project(h[s])[0] for c, h in zip(cams, hands_t)])
-        params = poser.params(scene.pose)
+        params = poser.params(poses_t)
         slots = poser.slots[side].reshape(-1)
         vox = object_voxels(obj.asset.id)
         obj.R, obj.t = obj_poses[0][:3, :3], obj_poses[0][:3, 3]
@@ -479,13 +479,13 @@ class SampleMaker:
             "hand_joints_cam": hand_cam.astype(np.float32),
             "hand_joints_2d": hand_2d.astype(np.float32),
             "hand_finger_pose": params.pose[0].numpy()[slots],
-            "hand_shape": params.shape[0].numpy(),
             "hand_vertex_ids": hand_vertices.astype(np.int32),
             "hand_contact": hand_contact.astype(np.uint8),
-            "body_pose": params.pose[0].numpy(),
             "body_shape": params.shape[0].numpy(),
+            "body_pose": params.pose.numpy(),  # (T, 51, 3): the arm moves from frame to frame
+            "body_global_orient": params.global_orient[0].numpy(),
+            "body_transl": params.transl[0].numpy(),
             "body_joints_world": joints_t.astype(np.float32),
-            "body_root": np.stack([np.concatenate([pose.root_t, [0.0]]) for pose in [scene.pose]]).astype(np.float32),
             "occlusion_object": np.array(occl, np.float32),
         })
         meta = {"kind": "hand", "side": side, "object_id": obj.asset.id, "object_source": obj.asset.source,
@@ -527,10 +527,10 @@ class SampleMaker:
             P = _rigid(G[wrist], p[wrist]) @ obj_in_wrist
             obj_poses.append(P)
             obj.R, obj.t = P[:3, :3], P[:3, 3]
-            pen = -float(obj.sdf_world(verts[t]).min())
+            pen = -float(obj.sdf_world(verts[t]).min()) + 0.5 * obj.sdf.pitch * obj.scale
             if pen > PENETRATION_TOLERANCE:
                 raise SceneRejected(f"frame {t}: body penetrates the object by {pen * 100:.1f} cm")
-        return verts, out.joints.double().numpy(), out.hand_joints.double().numpy(), obj_poses
+        return verts, out.joints.double().numpy(), out.hand_joints.double().numpy(), obj_poses, poses
 
 
 def _rigid(R: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -18,6 +18,8 @@ from hoi_perception.body.joints import BODY_JOINTS, HAND_JOINTS, HAND_POSE_JOINT
 from .kinematics import FINGERS, HandGeometry, Skeleton, align_two, angle_of, forearm_dir, rot, rot_between
 
 SIDES = ("left", "right")
+REFERENCE_SHAPE = np.array([0.5, 2.0 / 3.0, 0.5, 0.5, 0.5, 0.5])  # a young adult (age 2/3)
+_TOPOLOGY: dict = {}  # id(model) -> (finger vertex sets, palm vertices, arm mask)
 FLEX_LEVELS = 12  # candidate flexions per finger, evaluated in one batched skinning call
 MAX_FLEX = np.deg2rad(np.array([55.0, 80.0, 80.0, 80.0, 80.0]))  # thumb .. pinky, per joint
 JOINT_SHARE = np.array([0.9, 1.1, 0.8])  # proximal, middle, distal share of a finger's flexion
@@ -53,7 +55,7 @@ class PosedBody:
 class Poser:
     """One model at one shape: rest skeleton, hand landmarks, finger vertex sets."""
 
-    def __init__(self, model: BodyModel, shape: np.ndarray):
+    def __init__(self, model: BodyModel, shape: np.ndarray, _reference: bool = False):
         self.model = model
         self.kind = model.kind
         self.shape = np.asarray(shape, dtype=np.float64)
@@ -76,12 +78,19 @@ class Poser:
             self.hand_sides = (side,)
             hands = {side: self.rest_joints}
             self.slots = {side: _hand_slots(model, None)}
-        self.finger_vertices = {s: self._finger_vertex_sets(j) for s, j in hands.items()}
-        self.hand_geometry = {s: HandGeometry.from_rest(j, s, self.rest_vertices[self._palm_vertices(s, j)])
-                              for s, j in hands.items()}
-        self.arm_mask = self._arm_vertex_mask() if self.kind == "body" else None
-        self.hand_vertex_ids = {s: np.concatenate([self._palm_vertices(s, j), *self.finger_vertices[s]])
-                                for s, j in hands.items()}
+        # Which vertex belongs to which finger, palm or arm is a property of the topology: it is
+        # computed once per model at a fixed reference shape (same labels in every process).
+        key = id(model)
+        if key not in _TOPOLOGY and not _reference:
+            Poser(model, REFERENCE_SHAPE, _reference=True)
+        if _reference:
+            fingers = {s: self._finger_vertex_sets(j) for s, j in hands.items()}
+            self.finger_vertices = fingers
+            palms = {s: self._palm_vertices(s, j) for s, j in hands.items()}
+            _TOPOLOGY[key] = (fingers, palms, self._arm_vertex_mask() if self.kind == "body" else None)
+        self.finger_vertices, palms, self.arm_mask = _TOPOLOGY[key]
+        self.hand_geometry = {s: HandGeometry.from_rest(j, s, self.rest_vertices[palms[s]]) for s, j in hands.items()}
+        self.hand_vertex_ids = {s: np.concatenate([palms[s], *self.finger_vertices[s]]) for s in hands}
 
     # -- parameters ---------------------------------------------------------------------------
     def identity_pose(self) -> PosedBody:
@@ -241,41 +250,48 @@ class Poser:
         owner = np.asarray(owner)
         return [cand[(owner[best] == f) & ok] for f in range(5)]
 
-    def close_fingers(self, pose: PosedBody, side: str, sdf_world, contact_eps: float = 0.003,
-                      penetration_tol: float = 0.002, levels: int = FLEX_LEVELS) -> np.ndarray:
-        """Close each finger of `side` until it touches the object (sdf <= contact_eps) without
-        penetrating deeper than `penetration_tol`, starting from slightly extended so a finger that
-        already touches at rest can open. All levels are skinned in one batched call. Updates
-        `pose`; returns per-finger flexion (rad, negative = extended)."""
-        geom = self.hand_geometry[side]
-        slots = self.slots[side]
+    def close_fingers(self, pose: PosedBody, sides, sdf_world, contact_eps: float = 0.003,
+                      penetration_tol: float = 0.002, levels: int = FLEX_LEVELS) -> dict:
+        """Close each finger of the hand(s) `sides` until it touches the object (sdf <= contact_eps)
+        without penetrating deeper than `penetration_tol`, starting from slightly extended so a
+        finger that already touches at rest can open. Every level of every hand is skinned in one
+        batched call. Updates `pose`; returns per-side finger flexions (rad, negative = extended)."""
+        sides = (sides,) if isinstance(sides, str) else tuple(sides)
         frac = np.linspace(-0.35, 1.0, levels)
-        cands = []
-        for a in frac:
-            p = PosedBody(pose.shape, pose.local.copy(), pose.root_R, pose.root_t)
+        base = pose.local.copy()
+
+        def flexed(local, side, amounts):
+            geom, slots = self.hand_geometry[side], self.slots[side]
             for f in range(5):
                 for k in range(3):
-                    p.local[slots[f, k]] = rot(geom.flex_axes[f], a * MAX_FLEX[f] * JOINT_SHARE[k]) @ pose.local[slots[f, k]]
+                    local[slots[f, k]] = rot(geom.flex_axes[f], amounts[f] * JOINT_SHARE[k]) @ base[slots[f, k]]
+
+        cands = []
+        for a in frac:
+            p = PosedBody(pose.shape, base.copy(), pose.root_R, pose.root_t)
+            for side in sides:
+                flexed(p.local, side, a * MAX_FLEX)
             cands.append(p)
         verts = self.skin(cands).vertices.double().numpy()  # (L,V,3)
-        chosen = np.zeros(5)
-        for f in range(5):
-            ids = self.finger_vertices[side][f]
-            if len(ids) == 0:
-                continue
-            dmin = np.array([sdf_world(verts[l, ids]).min() for l in range(levels)])
-            level = levels - 1
-            for l in range(levels):
-                if dmin[l] < -penetration_tol:
-                    level = max(l - 1, 0)
-                    break
-                if dmin[l] <= contact_eps:
-                    level = l
-                    break
-            chosen[f] = frac[level] * MAX_FLEX[f]
-        for f in range(5):
-            for k in range(3):
-                pose.local[slots[f, k]] = rot(geom.flex_axes[f], chosen[f] * JOINT_SHARE[k]) @ pose.local[slots[f, k]]
+        chosen = {}
+        for side in sides:
+            amounts = np.zeros(5)
+            for f in range(5):
+                ids = self.finger_vertices[side][f]
+                if len(ids) == 0:
+                    continue
+                dmin = sdf_world(verts[:, ids].reshape(-1, 3)).reshape(levels, -1).min(1)
+                level = levels - 1
+                for l in range(levels):
+                    if dmin[l] < -penetration_tol:
+                        level = max(l - 1, 0)
+                        break
+                    if dmin[l] <= contact_eps:
+                        level = l
+                        break
+                amounts[f] = frac[level] * MAX_FLEX[f]
+            flexed(pose.local, side, amounts)
+            chosen[side] = amounts
         return chosen
 
     def relax_fingers(self, pose: PosedBody, side: str, rng: np.random.Generator, amount=(0.1, 0.45)) -> None:

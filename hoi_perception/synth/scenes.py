@@ -202,7 +202,8 @@ class SceneSampler:
             if float(obj.sdf_world(v[poser.hand_vertex_ids[side]]).min()) > HAND_TOUCH:
                 raise SceneRejected(f"{side} hand does not touch the object")
         sd = obj.sdf_world(v)
-        penetration = float(max(0.0, -sd.min()))
+        # The distance field may under-estimate depth by up to ~half a voxel: count that in.
+        penetration = float(max(0.0, -sd.min() + 0.5 * obj.sdf.pitch * obj.scale))
         if penetration > PENETRATION_TOLERANCE:
             raise SceneRejected(f"body penetrates the object by {penetration * 100:.1f} cm")
         if v[:, 2].min() < -0.02:
@@ -276,7 +277,7 @@ class SceneSampler:
                 n_out = obj.normal_world(q)[0]
                 residual = poser.reach(pose, side, q + offsets[side] * n_out, -n_out, _pole(side))
                 self._check_arm(poser, pose, side, residual)
-                poser.close_fingers(pose, side, obj.sdf_world)
+            poser.close_fingers(pose, hands, obj.sdf_world)
             if attempt == 1:
                 return
             v = poser.skin(pose).vertices[0].double().numpy()

@@ -101,7 +101,8 @@ def encode_array(arr: np.ndarray, compression: str = "none") -> bytes:
     if a.dtype.hasobject:
         raise TypeError("object arrays cannot be stored (no pickles in shards)")
     buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
+    # asarray(order="C") keeps 0-d arrays 0-d (ascontiguousarray would make them 1-d).
+    np.lib.format.write_array(buf, np.asarray(a, order="C"), allow_pickle=False)
     data = buf.getvalue()
     if compression == "gzip":
         data = gzip.compress(data, compresslevel=6, mtime=0)
