@@ -1,0 +1,72 @@
+"""The backend interface and its factory."""
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+
+BACKENDS = ("torch", "onnxruntime", "tensorrt")
+
+
+class BackendError(RuntimeError):
+    """A backend cannot be created or cannot run this model (missing package, bad file, wrong inputs)."""
+
+
+class InferenceBackend(abc.ABC):
+    """Runs one network: `run({name: array}) -> {name: array}` (float32 unless stated)."""
+
+    name: str
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+
+    @abc.abstractmethod
+    def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+
+    def run(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        missing = [n for n in self.input_names if n not in inputs]
+        if missing:
+            raise BackendError(f"{self.name}: missing inputs {missing}; expected {list(self.input_names)}")
+        arrays = {}
+        for n in self.input_names:
+            a = np.asarray(inputs[n])
+            if a.dtype == np.float64:
+                a = a.astype(np.float32)
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                raise BackendError(f"{self.name}: input {n!r} contains NaN or infinite values")
+            arrays[n] = np.ascontiguousarray(a)
+        return self._run(arrays)
+
+
+def load_backend(kind: str, *, onnx_path: str | Path | None = None,
+                 torch_module: Callable | None = None, input_names=None, output_names=None,
+                 threads: int = 1, fp16: bool = True, engine_cache: str | Path | None = None) -> InferenceBackend:
+    """Create a backend. onnxruntime and tensorrt need `onnx_path`; torch needs `torch_module`
+    (an nn.Module taking the inputs as keyword arguments and returning a dict) plus names."""
+    if kind == "onnxruntime":
+        from .onnxruntime_backend import OnnxRuntimeBackend
+
+        return OnnxRuntimeBackend(_need_file(onnx_path), threads=threads)
+    if kind == "tensorrt":
+        from .tensorrt_backend import TensorRTBackend
+
+        return TensorRTBackend(_need_file(onnx_path), fp16=fp16, engine_cache=engine_cache)
+    if kind == "torch":
+        from .torch_backend import TorchBackend
+
+        if torch_module is None or input_names is None or output_names is None:
+            raise BackendError("the torch backend needs torch_module, input_names and output_names")
+        return TorchBackend(torch_module, tuple(input_names), tuple(output_names), threads=threads)
+    raise BackendError(f"unknown backend {kind!r}; choose one of {BACKENDS}")
+
+
+def _need_file(path) -> Path:
+    if path is None:
+        raise BackendError("this backend needs the model's ONNX file (onnx_path)")
+    p = Path(path)
+    if not p.is_file():
+        raise BackendError(f"model file not found: {p}")
+    if p.stat().st_size < 16:
+        raise BackendError(f"model file {p} is truncated ({p.stat().st_size} bytes)")
+    return p
