@@ -12,6 +12,7 @@ import sys
 
 # command name -> (module, one-line help)
 COMMANDS = {
+    "prepare": ("hoi_perception.prepare", "build the persistent caches (anny models, object fields) once"),
     "synth": ("hoi_perception.synth.cli", "generate a synthetic HOI dataset (sharded, resumable)"),
     "synth-preview": ("hoi_perception.synth.preview", "write a contact sheet PNG of dataset samples"),
     "run": ("hoi_perception.runtime.cli", "run the pipeline on a video, image folder, rosbag2 or camera"),

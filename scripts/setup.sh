@@ -19,7 +19,7 @@ done
 step() { printf '\n==> %s\n' "$*"; }
 
 step "System packages (offscreen OpenGL for the renderer and simulator)"
-DEB_PKGS="libegl1 libgl1 libgles2 libegl-mesa0 libosmesa6 libglu1-mesa cmake"
+DEB_PKGS="libegl1 libgl1 libgles2 libegl-mesa0 libosmesa6 cmake g++ make"
 missing=""
 for p in $DEB_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -42,8 +42,8 @@ $PIP install -q --no-deps -e .
 step "ROS 2 Jazzy wheels and colcon build of hoi_msgs + hoi_perception"
 bash scripts/build_ros.sh "$VENV"
 
-step "anny body-model cache (built once, ~2 min, into a persistent folder)"
-"$VENV/bin/python" -m hoi_perception.body.cache
+step "Caches: anny body/hand models (~2 min the first time) and object distance fields (~1 min)"
+"$VENV/bin/hoi-perception" prepare
 
 if [ "$RUN_DEMO" = 1 ]; then
   step "Main job"

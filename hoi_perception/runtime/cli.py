@@ -6,6 +6,7 @@ GLB), overlays/ (JPEG), clips/ (motion clips, full-body only) and report.json.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -102,8 +103,21 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     bar = tqdm(total=len(source) or None, unit="frame", disable=args.no_progress, file=sys.stderr)
     last = None
+    # Ctrl-C finishes the frame in hand, then stops: a result is never half-recorded (in the bag
+    # but not in the report). A second Ctrl-C stops at once.
+    stop = {"requested": False}
+
+    def _on_sigint(signum, _frame):
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+
+    previous_handler = signal.signal(signal.SIGINT, _on_sigint)
     try:
         for frame in source:
+            if stop["requested"]:
+                report["interrupted"] = True
+                break
             report["frames_read"] += 1
             bar.update(1)
             try:
@@ -126,12 +140,15 @@ def main(args: argparse.Namespace) -> int:
             _write_files(args, out, frame, result, n, bag.topologies, sinks)
             if recorder is not None and (clip := recorder.add(result)) is not None:
                 report["clips"].append(clip.file_path)
+        if stop["requested"]:
+            report["interrupted"] = True
     except KeyboardInterrupt:
         report["interrupted"] = True
     except SourceError as exc:
         report["errors"].append(str(exc))
         report["source_error"] = str(exc)
     finally:
+        signal.signal(signal.SIGINT, previous_handler)
         bar.close()
         source.close()
         bag_path = bag.close()  # closes cleanly on Ctrl-C: everything processed so far stays readable

@@ -149,16 +149,6 @@ def warm_up_worker() -> None:
     body_regions()
 
 
-def warm_up(split: str = "train") -> None:
-    """Build the per-process state and every object's fields (cached on disk after the first run)."""
-    body_model()
-    body_regions()
-    lib = object_library()
-    for oid in lib.ids(split):
-        object_sdf(oid)
-        object_voxels(oid)
-
-
 # --- samplers ------------------------------------------------------------------------------------
 def _object_source(split: str):
     lib = object_library()

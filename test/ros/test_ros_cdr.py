@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import requires_ros
+from ros_support import requires_ros
 
 pytestmark = requires_ros
 
@@ -102,7 +102,7 @@ def test_type_hash_matches_rosidl():
     """rosbags' RIHS01 hash of our .msg files equals the one rosidl generated into the build."""
     import json
 
-    from conftest import INSTALL
+    from ros_support import INSTALL
     from hoi_perception.runtime.typestore import hoi_typestore
 
     ts = hoi_typestore()

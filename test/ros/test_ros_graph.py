@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import INSTALL, LIB, REPO, requires_ros
+from ros_support import INSTALL, LIB, REPO, requires_ros
 
 pytestmark = requires_ros
 CAMERA_FRAME = "camera_color_optical_frame"
@@ -189,12 +189,19 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path, models):
                     break
             assert needle in log_path.read_text(), f"bad input not reported: {needle}"
         assert not h.got["fullbody"], "a bad frame produced a result"
-        # --- real frames, 1/30 s apart in stamp time, sent slowly enough that none is dropped
+        # --- real frames, 1/30 s apart in stamp time. Each is sent when the previous result is in
+        # (resent if best-effort delivery lost it), so a loaded machine drops none of them.
         stamps = [1_000_000_000 + i * 33_333_333 for i in range(len(frames))]
+
+        def have(stamp):
+            return any(m.header.stamp.sec * 1_000_000_000 + m.header.stamp.nanosec == stamp for m in h.got["fullbody"])
+
         for rgb, st in zip(frames, stamps):
-            h.send(rgb, st)
-            h.spin_for(0.35)
-        assert h.spin_until(lambda: len(h.got["fullbody"]) >= len(frames) - 1, 10)
+            for _ in range(4):
+                h.send(rgb, st)
+                if h.spin_until(lambda: have(st), 5.0):
+                    break
+        assert sum(have(st) for st in stamps) >= len(frames) - 1
         assert h.spin_until(lambda: h.got["clip"] and h.got["status"] and h.got["handobject"], 20), \
             (tmp_path / "recorder.log").read_text()[-2000:]
         h.spin_for(0.6)

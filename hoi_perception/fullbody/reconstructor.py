@@ -1,0 +1,217 @@
+"""The full-body Reconstructor (task "fullbody") and the inference shared by every backend.
+
+`models/<name>/model_card.yaml`: format python, entry_point hoi_perception.fullbody.reconstructor:build.
+Card fields used: weights_torch (fp16 safetensors), weights_onnx, config (model config dict),
+classes (object ids of the class head, in order), backend (default onnxruntime), threads.
+
+Frame.masks: at least two instance masks; the LAST one is the object, the union of the others
+is the person (so both [person, object] and the data engine's [body, left hand, right hand,
+object] work). The object class is the `object_class` option (an object library id, e.g. a
+template the person is known to handle, as on BEHAVE where the object name is given); without
+it the network's class head picks one of its training classes (said in ObjectState.class_name).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hoi_perception.backends import BackendError, load_backend
+from hoi_perception.body.interface import rot6d_to_matrix
+from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, Reconstructor
+from hoi_perception.pipeline.types import (
+    PART_BODY,
+    BodyState,
+    Frame,
+    FullBodyResult,
+    InputError,
+    ObjectState,
+    Pose,
+)
+
+from .model import EXPORT_OUTPUTS, N_BODY_V, CrossHOI, ExportWrapper, ModelConfig
+from .preprocess import make_crop
+
+INPUT_NAMES = ("image", "intrinsics", "template")
+BODY_MODEL_ID = "anny_body"
+JOINT_SET = "anny_body22+hands42"
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    """fp16/fp32 safetensors -> model (strict); clear errors for a missing or truncated file."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise ModelNotAvailable(f"weights file {path} is missing")
+    try:
+        sd = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelNotAvailable(f"weights file {path} is unreadable (truncated or not safetensors): {exc}") from exc
+    own = model.state_dict()
+    missing = [k for k in own if k not in sd]
+    if missing:
+        raise ModelNotAvailable(f"weights file {path} lacks {len(missing)} tensors (e.g. {missing[:3]})")
+    model.load_state_dict({k: sd[k].to(own[k].dtype) for k in own}, strict=True)
+
+
+def save_weights(model: torch.nn.Module, path: Path, fp16: bool = True) -> None:
+    from safetensors.torch import save_file
+
+    sd = {k: (v.half() if fp16 and v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
+    tmp = path.with_suffix(".tmp")
+    save_file(sd, str(tmp))
+    tmp.replace(path)
+
+
+def quaternion_xyzw(r: np.ndarray) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_matrix(r).as_quat()
+
+
+class FullBodyInference:
+    """Pre-processing, one backend run, post-processing (shared by torch / ORT / TensorRT)."""
+
+    def __init__(self, backend, cfg: ModelConfig, classes: list[str]) -> None:
+        self.backend, self.cfg, self.classes = backend, cfg, list(classes)
+        from hoi_perception.synth.engine import object_library
+
+        self.library = object_library()
+
+    def template(self, object_class: str) -> np.ndarray:
+        if object_class not in self.library:
+            raise InputError(f"unknown object class {object_class!r}: not in the object library "
+                             f"(known: {', '.join(self.library.ids('all'))})")
+        return self.library.get(object_class).subset_vertices.astype(np.float32)
+
+    def run(self, image: np.ndarray, human: np.ndarray, obj: np.ndarray, k: np.ndarray,
+            object_class: str | None = None) -> dict:
+        crop = make_crop(image, human, obj, k, self.cfg.crop)
+        feeds = {"image": crop.image[None], "intrinsics": crop.intrinsics[None]}
+        predicted_class = None
+        if object_class is None:
+            # the class head does not depend on the template: one pass gives the class
+            first = self._run({**feeds, "template": np.zeros((1, 64, 3), np.float32)})
+            logits = first["object_logits"][0]
+            idx = int(np.argmax(logits))
+            p = np.exp(logits - logits.max())
+            predicted_class = (self.classes[idx], float(p[idx] / p.sum()))
+            object_class = self.classes[idx]
+        out = self._run({**feeds, "template": self.template(object_class)[None]})
+        res = {k: v[0] for k, v in out.items()}
+        res["object_class"] = object_class
+        res["class_predicted"] = predicted_class
+        res["crop"] = crop
+        # refined object pose: similarity from the template subset to the refined vertices
+        from hoi_perception.metrics import similarity_transform
+
+        s, r, t = similarity_transform(self.template(object_class), res["object_vertices"])
+        res["object_pose_refined"] = (float(s), r, t)
+        return res
+
+    def _run(self, feeds: dict) -> dict:
+        try:
+            out = self.backend.run(feeds)
+        except BackendError as exc:
+            raise InferenceError(str(exc)) from exc
+        for name, v in out.items():
+            if np.asarray(v).dtype.kind == "f" and not np.all(np.isfinite(v)):
+                raise InferenceError(f"model output {name!r} contains NaN or infinite values")
+        return out
+
+
+class FullBodyReconstructor(Reconstructor):
+    task = "fullbody"
+
+    def __init__(self, model_dir: Path, card: dict, backend: str | None = None, object_class: str | None = None,
+                 threads: int | None = None) -> None:
+        super().__init__(str(card["name"]), card)
+        for key in ("config", "classes"):
+            if key not in card:
+                raise ModelNotAvailable(f"model card of {card['name']!r} lacks {key!r}")
+        self.cfg = ModelConfig(**card["config"])
+        self.classes = list(card["classes"])
+        self.backend_name = backend or str(card.get("backend", "onnxruntime"))
+        threads = int(threads or card.get("threads", 1))
+        if self.backend_name == "torch":
+            net = CrossHOI(self.cfg)
+            load_weights(net, model_dir / str(card.get("weights_torch", "model.safetensors")))
+            be = load_backend("torch", torch_module=ExportWrapper(net).eval(), input_names=INPUT_NAMES,
+                              output_names=EXPORT_OUTPUTS, threads=threads)
+        elif self.backend_name in ("onnxruntime", "tensorrt"):
+            try:
+                be = load_backend(self.backend_name, onnx_path=model_dir / str(card.get("weights_onnx", "model.onnx")),
+                                  threads=threads)
+            except BackendError as exc:
+                raise ModelNotAvailable(f"model {card['name']!r}: {exc}") from exc
+        else:
+            raise ModelNotAvailable(f"unknown backend {self.backend_name!r} (torch, onnxruntime, tensorrt)")
+        self.infer = FullBodyInference(be, self.cfg, self.classes)
+        if object_class is not None:
+            self.infer.template(object_class)  # unknown class: error now, not per frame
+        self.object_class = object_class
+        from hoi_perception.body.vertex_subset import load_subset
+
+        self.subset = load_subset("body")
+        from hoi_perception.synth.engine import body_model
+
+        self.faces = body_model().faces.numpy().astype(np.uint32)
+
+    def reconstruct(self, frame: Frame) -> FullBodyResult:
+        masks = frame.masks
+        if masks is None or len(masks) < 2:
+            raise InputError("the full-body model needs instance masks: the person (one or more masks) and the "
+                             "object (last mask); got " + ("none" if masks is None else f"{len(masks)} mask(s)"))
+        human = np.any(np.asarray(masks[:-1]) > 0, axis=0)
+        obj = np.asarray(masks[-1]) > 0
+        res = self.infer.run(frame.image, human, obj, frame.intrinsics.matrix, self.object_class)
+        return self.to_result(frame, res)
+
+    def full_mesh(self, res: dict) -> tuple[np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            v = self.subset.upsample(torch.as_tensor(res["body_vertices"])[None])[0].numpy()
+            c = self.subset.upsample(torch.as_tensor(res["contact"][:N_BODY_V, None]).repeat(1, 3)[None])[0, :, 0]
+        return v, np.clip(c.numpy(), 0.0, 1.0)
+
+    def to_result(self, frame: Frame, res: dict) -> FullBodyResult:
+        verts, contact = self.full_mesh(res)
+        joints = np.concatenate([res["joints"], res["hand_joints"].reshape(-1, 3)])
+        go = rot6d_to_matrix(torch.as_tensor(res["body_global_orient"])[None])[0].numpy()
+        pose = rot6d_to_matrix(torch.as_tensor(res["body_pose"])).numpy()
+        from hoi_perception.body.interface import matrix_to_axis_angle
+
+        pose_aa = matrix_to_axis_angle(torch.as_tensor(pose)).numpy().reshape(-1)
+        body = BodyState(model_id=BODY_MODEL_ID, joints=joints, part=PART_BODY, shape_params=res["body_shape"],
+                         pose_params=pose_aa, pose_layout="anny51_axis_angle",
+                         root_pose=Pose(res["body_transl"], quaternion_xyzw(go)), joint_set=JOINT_SET,
+                         vertices=verts, vertex_contact=contact, confidence=1.0)
+        s, r, t = res["object_pose_refined"]
+        pred = res["class_predicted"]
+        name = res["object_class"] if pred is None else f"{pred[0]} (predicted, p={pred[1]:.2f})"
+        obj = ObjectState(pose=Pose(t, quaternion_xyzw(r)), class_name=name, template_id=res["object_class"],
+                          scale=np.full(3, s), vertex_contact=res["contact"][N_BODY_V:],
+                          confidence=1.0 if pred is None else pred[1])
+        return FullBodyResult(stamp_ns=frame.stamp_ns, frame_id=frame.frame_id, frame_index=frame.index,
+                              reconstructor=self.name, bodies=[body], objects=[obj], confidence=1.0,
+                              topologies={BODY_MODEL_ID: self.faces})
+
+
+def build(model_dir: Path, card: dict, **options) -> FullBodyReconstructor:
+    return FullBodyReconstructor(Path(model_dir), card, **options)
+
+
+def export(model: CrossHOI, path: Path) -> Path:
+    """ONNX export through the shared backend helper (dynamic batch, checked, atomic)."""
+    from hoi_perception.backends import export_onnx
+
+    c = model.cfg
+    ex = {"image": torch.zeros(1, 5, c.crop, c.crop), "intrinsics": torch.tensor([[1.2, 1.2, 0.5, 0.5]]),
+          "template": torch.randn(1, 64, 3) * 0.1}
+    return export_onnx(ExportWrapper(model).eval(), ex, path, EXPORT_OUTPUTS, opset=17)
+
+
+def config_from_checkpoint(ck: dict) -> ModelConfig:
+    return ModelConfig(**json.loads(ck["config"]))

@@ -1,0 +1,194 @@
+"""Train CrossHOI (or its single-view baseline, or the cross-view generator alone).
+
+    python -m hoi_perception.fullbody.train --mode generator --data data/fullbody_train \
+        --backbone-from runs/fb_single/ckpt.pt --out runs/fb_gen --minutes 6
+    python -m hoi_perception.fullbody.train --mode recon --data data/fullbody_train --out runs/fb_cross \
+        --init runs/fb_single/snap.pt --generator-from runs/fb_gen/ckpt.pt --minutes 20
+    python -m hoi_perception.fullbody.train --mode recon --single-view --data data/fullbody_train --out runs/fb_single
+
+Resumable (the same command continues from <out>/ckpt.pt), seeded, one CPU thread by default,
+logged to <out>/log.csv. Checkpoints are plain state dicts (torch.save; load with weights_only=True).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hoi_perception.body.vertex_subset import load_subset
+
+from .data import batch, load_scenes, train_classes
+from .losses import map_loss, recon_loss
+from .model import CrossHOI, ModelConfig
+
+
+def _save(obj, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def build_model(cfg: ModelConfig) -> CrossHOI:
+    return CrossHOI(cfg)
+
+
+class Logger:
+    def __init__(self, path: Path, fields: list[str]) -> None:
+        self.path, self.fields = path, fields
+        new = not path.exists()
+        self.f = open(path, "a", newline="")
+        self.w = csv.DictWriter(self.f, fieldnames=fields, extrasaction="ignore")
+        if new:
+            self.w.writeheader()
+
+    def log(self, row: dict) -> None:
+        self.w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+        self.f.flush()
+
+
+def _load_data(args, crop):
+    data = load_scenes(args.data, crop, max_items=args.max_items, with_view_b=True)
+    data["image_0"] = data["image_0"].half()
+    data["image_1"] = data["image_1"].half()
+    return data
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="train the full-body CrossHOI network")
+    ap.add_argument("--mode", choices=("recon", "generator"), default="recon")
+    ap.add_argument("--single-view", action="store_true", help="the single-view baseline (no generated view)")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=100000)
+    ap.add_argument("--minutes", type=float, default=40.0, help="wall-clock budget of this invocation")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--crop", type=int, default=96)
+    ap.add_argument("--width", type=int, default=48)
+    ap.add_argument("--max-items", type=int, default=None)
+    ap.add_argument("--reload-every", type=int, default=0, help="re-read the shard folder every N steps (0: never)")
+    ap.add_argument("--init", default=None, help="initialise matching weights from this checkpoint")
+    ap.add_argument("--generator-from", default=None, help="pre-trained generator checkpoint (mode generator)")
+    ap.add_argument("--backbone-from", default=None, help="frozen backbone for generator pre-training")
+    ap.add_argument("--snapshot-at", type=int, default=0, help="also save <out>/snap.pt at this step")
+    ap.add_argument("--save-every", type=int, default=100)
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = ModelConfig(crop=args.crop, width=args.width, heads=4, kv_tokens=32, vdim=48, hidden=256,
+                      n_classes=len(train_classes()), cross_view=not args.single_view or args.mode == "generator")
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    model = build_model(cfg)
+    edges = load_subset("body").edges
+    ckpt_path = out / "ckpt.pt"
+    step, elapsed_before = 0, 0.0
+    if args.mode == "generator":
+        params = list(model.generator.parameters())
+    else:
+        params = [p for p in model.parameters()]
+    opt = torch.optim.Adam(params, lr=args.lr)
+    if ckpt_path.exists():
+        ck = load_checkpoint(ckpt_path)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step, elapsed_before = int(ck["step"]), float(ck["elapsed"])
+        torch.set_rng_state(ck["rng"])
+        print(f"resumed from {ckpt_path} at step {step}")
+    else:
+        if args.init:
+            sd = load_checkpoint(args.init)["model"]
+            own = model.state_dict()
+            keep = {k: v for k, v in sd.items() if k in own and own[k].shape == v.shape}
+            model.load_state_dict(keep, strict=False)
+            print(f"initialised {len(keep)}/{len(own)} tensors from {args.init}")
+        if args.generator_from:
+            sd = load_checkpoint(args.generator_from)["model"]
+            gen = {k: v for k, v in sd.items() if k.startswith("generator.")}
+            model.load_state_dict(gen, strict=False)
+            print(f"pre-trained generator: {len(gen)} tensors from {args.generator_from}")
+        if args.backbone_from:
+            sd = load_checkpoint(args.backbone_from)["model"]
+            bb = {k: v for k, v in sd.items() if k.startswith("backbone.")}
+            model.load_state_dict(bb, strict=False)
+            print(f"frozen backbone: {len(bb)} tensors from {args.backbone_from}")
+    (out / "config.json").write_text(json.dumps({"model": cfg.to_dict(), "args": vars(args),
+                                                 "classes": train_classes()}, indent=1))
+    data = _load_data(args, cfg.crop)
+    n = len(data["index"])
+    print(f"{n} scenes from {args.data} (manifest {data['meta']['manifest_sha256'][:12]})")
+    fields = ["step", "time_s", "n_train", "lr", "total", "param", "joint3d", "joint2d", "object_class", "contact",
+              "vertex", "vertex_init", "edge", "map", "mse", "cos"]
+    logger = Logger(out / "log.csv", fields)
+    g = torch.Generator().manual_seed(args.seed * 1000003 + step)
+    t0 = time.time()
+    model.train()
+    if args.mode == "generator":
+        model.backbone.eval()
+        for p in model.backbone.parameters():
+            p.requires_grad_(False)
+    while step < args.steps and (time.time() - t0) < args.minutes * 60:
+        if args.reload_every and step and step % args.reload_every == 0:
+            data = _load_data(args, cfg.crop)
+            n = len(data["index"])
+        idx = torch.randint(0, n, (args.batch,), generator=g)
+        b = batch(data, idx)
+        img0 = b["image_0"].float()
+        if args.mode == "generator":
+            with torch.no_grad():
+                fa = model.backbone(img0)
+                fb = model.backbone(b["image_1"].float())
+            losses = map_loss(model.generator(fa, b["intrinsics_0"]), fb)
+            total = losses["map"]
+        else:
+            b["image_0"] = img0
+            outp = model(img0, b["intrinsics_0"], b["template"])
+            losses = recon_loss(outp, b, edges)
+            total = losses["total"]
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+        step += 1
+        if step % 10 == 0 or step == 1:
+            row = {"step": step, "time_s": elapsed_before + time.time() - t0, "n_train": n,
+                   "lr": opt.param_groups[0]["lr"], **{k: float(v) for k, v in losses.items()}}
+            if args.mode == "generator":
+                row["total"] = float(total)
+            logger.log(row)
+            print(" ".join(f"{k}={row[k]:.4g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in row), flush=True)
+        if step % args.save_every == 0 or step == args.snapshot_at:
+            state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                     "elapsed": elapsed_before + time.time() - t0, "rng": torch.get_rng_state(),
+                     "config": json.dumps(cfg.to_dict())}
+            _save(state, ckpt_path)
+            if step == args.snapshot_at:
+                _save(state, out / "snap.pt")
+    state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+             "elapsed": elapsed_before + time.time() - t0, "rng": torch.get_rng_state(),
+             "config": json.dumps(cfg.to_dict())}
+    _save(state, ckpt_path)
+    info = {"step": step, "wall_s": state["elapsed"], "n_train": n, "manifest_sha256": data["meta"]["manifest_sha256"],
+            "hardware": f"{platform.processor() or platform.machine()}, {args.threads} thread(s), {os.cpu_count()} cores"}
+    (out / "done.json").write_text(json.dumps(info, indent=1))
+    print(json.dumps(info))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

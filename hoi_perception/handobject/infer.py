@@ -1,0 +1,187 @@
+"""Clip inference shared by the live reconstructor, the benchmark and the real-clip script.
+
+`HandObjectModel` runs the network through `hoi_perception.backends` (torch, onnxruntime or
+tensorrt; same pre/post-processing for all) and turns its outputs into a metric object mesh, per-frame
+object poses (refined by render-and-compare on the completed masks), hand joints and masks.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable
+from hoi_perception.pipeline.types import CameraIntrinsics, InputError
+
+from .data import MAX_FRAMES, intrinsics_vector
+from .geometry import IMAGE_SIZE, MASK_SIZE, decode_point
+from .mesh import EmptyShapeError, occupancy_to_mesh
+from .pose import decode_poses, refine_translation
+
+log = logging.getLogger("hoi_perception.handobject")
+
+INPUT_NAMES = ("images", "intrinsics", "valid")
+OUTPUT_NAMES = ("occupancy", "masks", "pose", "hand_uv", "hand_z", "hand_conf")
+MIN_FRAMES = 2
+HAND_MIN_PIXELS = 12  # predicted hand mask pixels (64x64) below which no hand is reported
+OBJECT_MIN_PIXELS = 6  # predicted visible-object pixels (64x64) below which the object is not in view
+
+
+def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """Centre crop to a square and resize to size x size; returns (image, 3x3 K of the result)."""
+    h, w = image.shape[:2]
+    s = min(h, w)
+    x0, y0 = (w - s) // 2, (h - s) // 2
+    crop = image[y0:y0 + s, x0:x0 + s]
+    img = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if s > size else cv2.INTER_LINEAR)
+    sc = size / s
+    kk = np.array([[k.fx * sc, 0, (k.cx - x0 + 0.5) * sc - 0.5],
+                   [0, k.fy * sc, (k.cy - y0 + 0.5) * sc - 0.5], [0, 0, 1]], np.float64)
+    return img, kk
+
+
+@dataclass
+class ClipResult:
+    vertices: np.ndarray  # (V, 3) object frame (aligned with keyframe 0's camera), metres
+    faces: np.ndarray  # (F, 3)
+    poses: np.ndarray  # (T, 4, 4) camera t <- object frame (refined)
+    poses_raw: np.ndarray  # (T, 4, 4) as regressed, before refinement
+    hand_joints: np.ndarray  # (T, 21, 3) camera frame, metres
+    hand_visible: np.ndarray  # (T,) bool
+    masks: np.ndarray  # (T, 3, 64, 64) probabilities: amodal object, visible object, hand
+    iou_amodal: np.ndarray  # (T,) IoU of the rendered mesh vs the predicted amodal mask (after refinement)
+    iou_visible: np.ndarray  # (T,) IoU of the rendered mesh vs the predicted visible object mask
+    kmats: np.ndarray  # (T, 3, 3) intrinsics of the network images
+    images: np.ndarray  # (T, 128, 128, 3) network images
+    frame_weights: np.ndarray | None = None
+    messages: list = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float:
+        return float(np.clip(np.mean(self.iou_amodal), 0.0, 1.0))
+
+
+class HandObjectModel:
+    """The trained network behind one backend, with the shared pre/post-processing."""
+
+    def __init__(self, model_dir: Path, backend: str = "onnxruntime", threads: int = 1, card: dict | None = None):
+        from hoi_perception.backends import BackendError, load_backend
+
+        self.model_dir = Path(model_dir)
+        self.card = card or {}
+        self.backend_name = backend
+        try:
+            if backend == "torch":
+                self.backend = load_backend("torch", torch_module=load_torch_model(self.model_dir),
+                                            input_names=INPUT_NAMES, output_names=OUTPUT_NAMES, threads=threads)
+            else:
+                onnx = self.model_dir / str(self.card.get("weights", "model.onnx"))
+                self.backend = load_backend(backend, onnx_path=onnx, threads=threads)
+        except BackendError as exc:
+            raise ModelNotAvailable(f"hand-object model in {self.model_dir}: {exc}") from exc
+
+    def run(self, images: np.ndarray, kmats: np.ndarray) -> dict:
+        """images (T, 128, 128, 3) uint8, kmats (T, 3, 3) -> raw outputs for the T frames."""
+        t = len(images)
+        x = np.zeros((1, MAX_FRAMES, 3, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+        x[0, :t] = images.transpose(0, 3, 1, 2) / 255.0
+        kv = np.tile(np.array([1, 1, 0.5, 0.5], np.float32), (1, MAX_FRAMES, 1))
+        kv[0, :t] = intrinsics_vector(kmats, IMAGE_SIZE, IMAGE_SIZE)
+        valid = np.zeros((1, MAX_FRAMES), np.float32)
+        valid[0, :t] = 1
+        out = self.backend.run({"images": x, "intrinsics": kv, "valid": valid})
+        res = {}
+        for n in OUTPUT_NAMES:
+            a = np.asarray(out[n])[0]
+            if not np.all(np.isfinite(a)):
+                raise InferenceError(f"network output {n!r} contains NaN or infinite values")
+            res[n] = a if n == "occupancy" else a[:t]
+        return res
+
+    def reconstruct(self, images: np.ndarray, kmats: np.ndarray, refine: bool = True) -> ClipResult:
+        """Reconstruct from T (2..6) square network images with their intrinsics."""
+        t = len(images)
+        if t < MIN_FRAMES:
+            raise InputError(f"need at least {MIN_FRAMES} frames to reconstruct an object, got {t}")
+        if t > MAX_FRAMES:
+            raise InputError(f"at most {MAX_FRAMES} frames per reconstruction, got {t} (subsample or use the rolling buffer)")
+        out = self.run(images, kmats)
+        prob = 1 / (1 + np.exp(-out["occupancy"]))
+        try:
+            verts, faces = occupancy_to_mesh(prob)
+        except EmptyShapeError as exc:
+            raise InferenceError(f"no object surface reconstructed: {exc}") from exc
+        masks = 1 / (1 + np.exp(-out["masks"]))
+        poses_raw = decode_poses(out["pose"], kmats, IMAGE_SIZE, IMAGE_SIZE)
+        poses = poses_raw.copy()
+        k64 = kmats.copy()
+        k64[:, :2] *= MASK_SIZE / IMAGE_SIZE
+        k64[:, 0, 2] = (kmats[:, 0, 2] + 0.5) * MASK_SIZE / IMAGE_SIZE - 0.5
+        k64[:, 1, 2] = (kmats[:, 1, 2] + 0.5) * MASK_SIZE / IMAGE_SIZE - 0.5
+        iou_a = np.zeros(t)
+        iou_v = np.zeros(t)
+        from .mesh import silhouette
+        from .pose import iou
+
+        for i in range(t):
+            if refine:
+                poses[i], _, iou_a[i] = refine_translation(verts, faces, poses_raw[i], k64[i], masks[i, 0] > 0.5)
+            sil = silhouette(verts @ poses[i, :3, :3].T + poses[i, :3, 3], faces, k64[i], MASK_SIZE, MASK_SIZE)
+            if not refine:
+                iou_a[i] = iou(sil, masks[i, 0] > 0.5)
+            iou_v[i] = iou(sil, masks[i, 1] > 0.5)
+        # hands: (u, v) soft-argmax, wrist depth and relative depths
+        kx = kmats[:, None]
+        z_root = np.exp(out["hand_z"][:, 0]) * kmats[:, 0, 0] / IMAGE_SIZE
+        z = z_root[:, None] + out["hand_z"][:, 1:] / 10.0
+        u_px = (out["hand_uv"][..., 0] + 1) / 2 * IMAGE_SIZE - 0.5
+        v_px = (out["hand_uv"][..., 1] + 1) / 2 * IMAGE_SIZE - 0.5
+        hand = np.stack([(u_px - kx[..., 0, 2]) * z / kx[..., 0, 0], (v_px - kx[..., 1, 2]) * z / kx[..., 1, 1], z], -1)
+        hand_vis = (masks[:, 2] > 0.5).sum((1, 2)) >= HAND_MIN_PIXELS
+        msgs = []
+        if not hand_vis.any():
+            msgs.append("no hand visible in any keyframe: hand joints are not reported")
+        obj_vis = (masks[:, 1] > 0.5).sum((1, 2))
+        for i in np.nonzero(obj_vis < OBJECT_MIN_PIXELS)[0]:
+            msgs.append(f"keyframe {i}: the object is barely visible ({int(obj_vis[i])} mask pixels); its pose is unreliable")
+        return ClipResult(vertices=verts, faces=faces, poses=poses, poses_raw=poses_raw, hand_joints=hand.astype(np.float32),
+                          hand_visible=hand_vis, masks=masks, iou_amodal=iou_a, iou_visible=iou_v, kmats=kmats,
+                          images=images, messages=msgs)
+
+
+def load_torch_model(model_dir: Path):
+    """The network from `model.safetensors` (fp16 weights, fp32 compute) + `net_config.json`."""
+    import torch
+    from safetensors.torch import load_file
+
+    from .model import HandObjectNet, NetConfig
+
+    model_dir = Path(model_dir)
+    wpath, cpath = model_dir / "model.safetensors", model_dir / "net_config.json"
+    for p in (wpath, cpath):
+        if not p.is_file():
+            raise ModelNotAvailable(f"{p} is missing")
+    net = HandObjectNet(NetConfig.from_dict(json.loads(cpath.read_text())))
+    state = {k: v.float() for k, v in load_file(str(wpath)).items()}
+    net.load_state_dict(state)
+    return OutputDict(net.eval())
+
+
+def OutputDict(net):
+    """nn.Module adapter: keyword inputs -> dict of the exported outputs (the backend/ONNX contract)."""
+    import torch
+
+    class _Outputs(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.net = inner
+
+        def forward(self, images, intrinsics, valid):
+            out = self.net(images, intrinsics, valid)
+            return {n: out[n] for n in OUTPUT_NAMES}
+
+    return _Outputs(net)

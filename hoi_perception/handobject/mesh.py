@@ -1,0 +1,56 @@
+"""Occupancy -> metric object mesh (marching cubes, scikit-image), and mesh silhouettes."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .geometry import GRID_RES, GRID_SIDE
+
+
+class EmptyShapeError(ValueError):
+    """The occupancy has no voxel above the level: there is no surface to extract."""
+
+
+def occupancy_to_mesh(prob: np.ndarray, level: float = 0.5, side: float = GRID_SIDE,
+                      largest_component: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(R, R, R) occupancy probabilities on the aligned grid -> (vertices (V, 3) metres, faces (F, 3)).
+
+    The grid is indexed [x, y, z]; voxel centre i -> -side/2 + (i + 0.5) * side / R. Keeps the
+    largest connected component (stray blobs are not the object). Raises EmptyShapeError."""
+    from scipy import ndimage
+    from skimage.measure import marching_cubes
+
+    prob = np.asarray(prob, np.float32)
+    res = prob.shape[0]
+    occ = prob > level
+    if not occ.any():
+        raise EmptyShapeError(f"no voxel of the predicted occupancy exceeds {level} (max {float(prob.max()):.3f})")
+    if largest_component:
+        lab, n = ndimage.label(occ)
+        if n > 1:
+            sizes = ndimage.sum(np.ones_like(lab), lab, index=np.arange(1, n + 1))
+            keep = lab == (1 + int(np.argmax(sizes)))
+            prob = np.where(keep | ~occ, prob, np.minimum(prob, level * 0.5))
+    pitch = side / res
+    padded = np.pad(prob, 1, constant_values=0.0)  # closed surface even where the shape touches the cube
+    verts, faces, _, _ = marching_cubes(padded, level=level, spacing=(pitch, pitch, pitch))
+    verts = verts - pitch + (-side / 2 + 0.5 * pitch)
+    return verts.astype(np.float32), faces.astype(np.int64)
+
+
+def project(points: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """(N, 3) camera points -> (N, 2) pixels for a 3x3 K (points behind the camera give NaN)."""
+    z = np.where(points[:, 2] > 1e-6, points[:, 2], np.nan)
+    return np.stack([k[0, 0] * points[:, 0] / z + k[0, 2], k[1, 1] * points[:, 1] / z + k[1, 2]], 1)
+
+
+def silhouette(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Binary silhouette of a mesh in camera coordinates (filled triangles, OpenCV)."""
+    uv = project(verts_cam, k)
+    img = np.zeros((height, width), np.uint8)
+    tri = uv[faces]
+    ok = np.isfinite(tri).all((1, 2))
+    if ok.any():
+        pts = np.round(tri[ok] * 4).astype(np.int32)  # 2 bits of sub-pixel precision
+        cv2.fillPoly(img, list(pts), 1, lineType=cv2.LINE_8, shift=2)
+    return img.astype(bool)

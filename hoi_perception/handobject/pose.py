@@ -1,0 +1,80 @@
+"""Per-frame object pose: decoding the network's pose head and render-and-compare refinement of the
+translation against the completed (amodal) mask."""
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry import decode_point, rot6d_to_matrix_np
+from .mesh import silhouette
+
+
+def decode_poses(pose: np.ndarray, kmats: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(F, 9) network poses + (F, 3, 3) intrinsics of the network images -> (F, 4, 4) cam <- object."""
+    f = len(pose)
+    out = np.tile(np.eye(4), (f, 1, 1))
+    out[:, :3, :3] = rot6d_to_matrix_np(pose[:, :6].astype(np.float64))
+    out[:, :3, 3] = decode_point(pose[:, 6:9].astype(np.float64), kmats[:, 0, 0], kmats[:, 1, 1],
+                                 kmats[:, 0, 2], kmats[:, 1, 2], width, height)
+    return out
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    u = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / u) if u else 0.0
+
+
+def refine_translation(verts: np.ndarray, faces: np.ndarray, pose: np.ndarray, k: np.ndarray,
+                       target: np.ndarray, iters: int = 3) -> tuple[np.ndarray, float, float]:
+    """Render-and-compare on the silhouette: move the object so that its rendered silhouette's
+    centroid and area match the target mask (the predicted amodal mask, at its own resolution,
+    with `k` the intrinsics at that resolution). Rotation is kept. Returns (pose, IoU before,
+    IoU after); the refined pose is only returned when it improves the IoU."""
+    h, w = target.shape
+    tgt = target.astype(bool)
+    if tgt.sum() < 4:
+        sil = silhouette(verts @ pose[:3, :3].T + pose[:3, 3], faces, k, w, h)
+        v = iou(sil, tgt)
+        return pose, v, v
+    ty, tx = np.nonzero(tgt)
+    t_c, t_area = np.array([tx.mean(), ty.mean()]), float(len(tx))
+    best = pose.copy()
+    cur = pose.copy()
+    first = None
+    best_iou = -1.0
+    for _ in range(iters + 1):
+        sil = silhouette(verts @ cur[:3, :3].T + cur[:3, 3], faces, k, w, h)
+        v = iou(sil, tgt)
+        if first is None:
+            first = v
+        if v > best_iou:
+            best_iou, best = v, cur.copy()
+        if sil.sum() < 4:
+            break
+        sy, sx = np.nonzero(sil)
+        s_c, s_area = np.array([sx.mean(), sy.mean()]), float(len(sx))
+        z = cur[2, 3]
+        z_new = z * np.sqrt(s_area / t_area)  # apparent area ~ 1 / z^2
+        d_uv = t_c - s_c
+        p = cur[:3, 3]
+        u = k[0, 0] * p[0] / z + k[0, 2] + d_uv[0]
+        vv = k[1, 1] * p[1] / z + k[1, 2] + d_uv[1]
+        cur = cur.copy()
+        cur[:3, 3] = [(u - k[0, 2]) * z_new / k[0, 0], (vv - k[1, 2]) * z_new / k[1, 1], z_new]
+    return best, float(first), float(best_iou)
+
+
+def matrix_to_quat_xyzw(r: np.ndarray) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_matrix(r).as_quat()
+
+
+def pose_jitter(poses: np.ndarray) -> dict:
+    """Frame-to-frame changes of a (T, 4, 4) trajectory: mean translation (cm) and rotation (deg)."""
+    from hoi_perception.metrics import rotation_error_deg
+
+    if len(poses) < 2:
+        return {"jitter_trans_cm": float("nan"), "jitter_rot_deg": float("nan")}
+    dt = np.linalg.norm(np.diff(poses[:, :3, 3], axis=0), axis=1)
+    dr = rotation_error_deg(poses[1:, :3, :3], poses[:-1, :3, :3])
+    return {"jitter_trans_cm": float(100 * dt.mean()), "jitter_rot_deg": float(np.mean(dr))}

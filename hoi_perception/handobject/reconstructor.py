@@ -1,0 +1,117 @@
+"""The live hand-object Reconstructor (registry entry point `hoi_perception.handobject.reconstructor:build`).
+
+A rolling buffer keeps the newest `keyframes` frames (card field, 2-6). Every frame that shows the
+object enters the buffer, the network reconstructs the object from the whole buffer and the result
+carries the mesh (object frame = the oldest keyframe's camera orientation, centred on the object),
+one pose per keyframe and the newest frame's hand joints. Bad input never crashes the stream:
+
+* the first frame (one frame only): None, "buffer filling" logged;
+* a frame of another size or camera than the buffer: the buffer restarts from it (logged);
+* the object not visible (left the frame): the frame is not buffered, None, logged;
+* no hand visible: the object is still published, `hands` is empty, logged;
+* a clip longer than the buffer: the oldest keyframe drops out (rolling);
+* an empty predicted shape: InferenceError with the reason (never an empty mesh).
+"""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, Reconstructor
+from hoi_perception.pipeline.types import (
+    PART_LEFT_HAND,
+    PART_RIGHT_HAND,
+    BodyState,
+    Frame,
+    HandObjectResult,
+    Mesh,
+    ObjectState,
+    Pose,
+)
+
+from .data import MAX_FRAMES
+from .infer import MIN_FRAMES, OBJECT_MIN_PIXELS, HandObjectModel, crop_square
+from .pose import matrix_to_quat_xyzw
+
+log = logging.getLogger("hoi_perception.handobject")
+
+
+def _pose(m: np.ndarray) -> Pose:
+    return Pose(m[:3, 3], matrix_to_quat_xyzw(m[:3, :3]))
+
+
+class HandObjectReconstructor(Reconstructor):
+    task = "handobject"
+
+    def __init__(self, model_dir: Path, card: dict, backend: str = "onnxruntime", keyframes: int | None = None,
+                 refine: bool = True, threads: int = 1):
+        super().__init__(str(card["name"]), card)
+        self.keyframes = int(keyframes or card.get("keyframes", 4))
+        if not MIN_FRAMES <= self.keyframes <= MAX_FRAMES:
+            raise ModelNotAvailable(f"model {self.name!r}: keyframes must be {MIN_FRAMES}-{MAX_FRAMES}, got {self.keyframes}")
+        self.model = HandObjectModel(model_dir, backend=backend, threads=threads, card=card)
+        self.refine = refine
+        self.buffer: deque = deque(maxlen=self.keyframes)
+        self.messages: list[str] = []  # the latest reasons for no/partial results (also logged)
+        self.last_clip = None
+
+    def reset(self) -> None:
+        self.buffer.clear()
+
+    def _say(self, msg: str) -> None:
+        self.messages.append(msg)
+        del self.messages[:-100]
+        log.warning(msg)
+
+    def reconstruct(self, frame: Frame) -> HandObjectResult | None:
+        key = (frame.image.shape[:2], frame.frame_id)
+        if self.buffer and self.buffer[-1][0] != key:
+            self._say(f"frame {frame.index}: size {frame.image.shape[1]}x{frame.image.shape[0]} / camera "
+                      f"{frame.frame_id!r} differs from the keyframes; restarting the keyframe buffer")
+            self.buffer.clear()
+        img, k = crop_square(frame.image, frame.intrinsics)
+        self.buffer.append((key, frame, img, k))
+        if len(self.buffer) < MIN_FRAMES:
+            self._say(f"frame {frame.index}: keyframe buffer filling ({len(self.buffer)}/{MIN_FRAMES} frames needed)")
+            return None
+        frames = [b[1] for b in self.buffer]
+        images = np.stack([b[2] for b in self.buffer])
+        kmats = np.stack([b[3] for b in self.buffer])
+        clip = self.model.reconstruct(images, kmats, refine=self.refine)
+        visible = (clip.masks[-1, 1] > 0.5).sum()
+        if visible < OBJECT_MIN_PIXELS:
+            self.buffer.pop()
+            self._say(f"frame {frame.index}: no object visible ({int(visible)} mask pixels), it may have left the "
+                      f"frame; no pose published")
+            return None
+        for m in clip.messages:
+            self._say(f"frame {frame.index}: {m}")
+        self.last_clip = clip
+        hands = []
+        if clip.hand_visible[-1]:
+            # the engine's clips hold the object with one hand; its side is not predicted (right by default)
+            part = PART_RIGHT_HAND if str(self.card.get("hand_side", "right")) == "right" else PART_LEFT_HAND
+            hands.append(BodyState(model_id="hand21", part=part, track_id=part, joints=clip.hand_joints[-1],
+                                   joint_set="hand21", confidence=float(clip.confidence)))
+        else:
+            self._say(f"frame {frame.index}: no hand visible; publishing the object only")
+        poses = [_pose(p) for p in clip.poses]
+        obj = ObjectState(pose=poses[-1], instance_id=1, class_name="handheld_object",
+                          mesh=Mesh(clip.vertices, clip.faces.astype(np.uint32), mesh_id=f"handobject_{frame.index}"),
+                          confidence=clip.confidence)
+        if not np.isfinite(clip.vertices).all() or len(clip.faces) == 0:
+            raise InferenceError(f"frame {frame.index}: the reconstructed mesh is empty or not finite")
+        return HandObjectResult(stamp_ns=frame.stamp_ns, frame_id=frame.frame_id, frame_index=frame.index,
+                                reconstructor=self.name, object=obj, keyframe_stamps_ns=[f.stamp_ns for f in frames],
+                                keyframe_object_poses=poses, hands=hands, confidence=clip.confidence)
+
+
+def build(model_dir: Path, card: dict, **options) -> Reconstructor:
+    """Registry entry point. Options: backend ('onnxruntime' default, 'torch', 'tensorrt'), keyframes,
+    refine, threads."""
+    backend = options.get("backend") or card.get("backend", "onnxruntime")
+    return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
+                                   refine=bool(options.get("refine", True)), threads=int(options.get("threads", 1)))

@@ -1,0 +1,151 @@
+"""Train the hand-object network on the data engine's hand clips.
+
+    python -m hoi_perception.handobject.train --data data/ho_train --out runs/handobject --steps 2000 --seed 0
+
+One thread (`torch.set_num_threads(1)`), seeded (the clip and frame choice of step s depends only on
+(seed, s), so a resumed run sees the same batches), resumable (`<out>/last.pt` every --ckpt-every steps
+and at the end; `--resume` continues from it), logged to `<out>/log.csv`. The training set may still
+be growing: the manifest is re-read every --reload-every steps and finished shards are added.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hoi_perception.synth.shards import ShardSet
+
+from .data import clip_item, collate, random_frames
+from .losses import batch_metrics, losses
+from .model import HandObjectNet, NetConfig, count_parameters
+
+LOG_FIELDS = ["step", "wall_s", "lr", "clips_available", "total", "occ_bce", "occ_dice", "mask_bce", "mask_dice",
+              "rot", "centre", "hand_uv", "hand_z", "occ_iou", "amodal_iou", "rot_deg"]
+
+
+def lr_at(step: int, steps: int, base: float, warmup: int = 100) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, steps - warmup)))) + base * 0.02
+
+
+def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: int) -> dict:
+    items = []
+    for _ in range(batch):
+        i = int(rng.integers(len(shards)))
+        arrays, meta, _ = shards.get(i)
+        frames = random_frames(rng, int(meta["frames"]), 2, slots)
+        it = clip_item(arrays, frames)
+        # training uses `slots` frame slots (fewer than the 6 of inference: cheaper, same weights)
+        items.append({k: (v[:slots] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == 6 and k != "occupancy"
+                          else v) for k, v in it.items()})
+        # photometric jitter per clip (brightness / contrast / colour balance)
+        img = items[-1]["images"]
+        gain = rng.uniform(0.75, 1.25) * rng.uniform(0.9, 1.1, size=(1, 3, 1, 1))
+        items[-1]["images"] = np.clip((img - 0.5) * rng.uniform(0.8, 1.2) + 0.5, 0, 1) * gain
+        items[-1]["images"] = np.clip(items[-1]["images"], 0, 1).astype(np.float32)
+    return collate(items)
+
+
+def save_checkpoint(path: Path, model, opt, step: int, cfg: NetConfig, extra: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": torch.tensor(step),
+                "config": json.dumps(cfg.to_dict()), "extra": json.dumps(extra)}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="shard folder of `hoi-perception synth --kind hand --size 128`")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--slots", type=int, default=4, help="frame slots per clip in training (2..slots valid)")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--ckpt-every", type=int, default=100)
+    ap.add_argument("--reload-every", type=int, default=100)
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and checkpoint) after this wall time")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--config", default="", help="JSON NetConfig overrides (tiny runs in tests)")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "last.pt"
+    cfg = NetConfig.from_dict(json.loads(args.config)) if args.config else NetConfig()
+    torch.manual_seed(args.seed)
+    step, wall0 = 0, 0.0
+    state = None
+    if args.resume and ckpt_path.is_file():
+        state = load_checkpoint(ckpt_path)
+        cfg = NetConfig.from_dict(json.loads(state["config"]))
+    model = HandObjectNet(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step = int(state["step"])
+        wall0 = float(json.loads(state["extra"]).get("wall_s", 0.0))
+        print(f"resumed from {ckpt_path} at step {step}")
+    shards = ShardSet(args.data)
+    if len(shards) == 0:
+        raise SystemExit(f"{args.data}: no finished shard yet")
+    print(f"{count_parameters(model)} parameters; {len(shards)} clips in {args.data}")
+    log_path = out / "log.csv"
+    new_log = not log_path.is_file() or state is None
+    logf = open(log_path, "w" if new_log else "a", newline="")
+    writer = csv.DictWriter(logf, fieldnames=LOG_FIELDS)
+    if new_log:
+        writer.writeheader()
+    t0 = time.time()
+    model.train()
+    while step < args.steps:
+        if args.reload_every and step % args.reload_every == 0 and step:
+            shards = ShardSet(args.data)
+        rng = np.random.default_rng([args.seed, step])
+        batch = make_batch(shards, rng, args.batch, args.slots)
+        lr = lr_at(step, args.steps, args.lr)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        outp = model(batch["images"], batch["intrinsics"], batch["valid"])
+        ls = losses(outp, batch)
+        opt.zero_grad(set_to_none=True)
+        ls["total"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        wall = wall0 + time.time() - t0
+        row = {"step": step, "wall_s": round(wall, 1), "lr": f"{lr:.2e}", "clips_available": len(shards),
+               **{k: f"{float(v.detach()):.4f}" for k, v in ls.items()}, **{k: f"{v:.4f}" for k, v in batch_metrics(outp, batch).items()}}
+        writer.writerow(row)
+        logf.flush()
+        if step % 20 == 0 or step == 1:
+            print(" ".join(f"{k}={row[k]}" for k in ("step", "wall_s", "total", "occ_iou", "amodal_iou", "rot_deg")), flush=True)
+        stop = args.max_minutes and (time.time() - t0) > 60 * args.max_minutes
+        if step % args.ckpt_every == 0 or step == args.steps or stop:
+            save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall, "seed": args.seed, "data": str(args.data)})
+        if stop:
+            print(f"stopping after {args.max_minutes} min at step {step}")
+            break
+    logf.close()
+    save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall0 + time.time() - t0, "seed": args.seed,
+                                                        "data": str(args.data)})
+    print(f"done: step {step}, checkpoint {ckpt_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
