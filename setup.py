@@ -3,6 +3,7 @@
 `colcon build --base-paths . hoi_msgs` builds it for ROS users; `pip install -e .` installs the
 same code (CLI `hoi-perception`, `hoi-imitate`) for anyone without ROS.
 """
+import os
 from glob import glob
 
 from setuptools import find_packages, setup
@@ -30,10 +31,12 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.py")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml")),
-        (f"share/{PACKAGE}/models", glob("models/**/*", recursive=False)),
+        # Each models/<name>/ folder keeps its layout under share/ (model cards next to weights).
+        *[(f"share/{PACKAGE}/{d.rstrip('/')}", [f for f in glob(d + "*") if os.path.isfile(f)])
+          for d in glob("models/**/", recursive=True)],
     ],
     include_package_data=True,
-    package_data={"hoi_perception": ["data/*"], "hoi_imitation": ["assets/*"]},
+    package_data={"hoi_perception": ["data/*"]},
     python_requires=">=3.10",
     install_requires=[
         "numpy",

@@ -214,6 +214,9 @@ def save_clip(clip: MotionClip, path: str | os.PathLike) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez_compressed(f, **arrays)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; other processes (ROS nodes) read clips
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -20,6 +20,9 @@ def _atomic_write_bytes(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; shipped files are read by others
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -50,6 +50,11 @@ def silhouette(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray, width: i
     img = np.zeros((height, width), np.uint8)
     tri = uv[faces]
     ok = np.isfinite(tri).all((1, 2))
+    # far off-image or degenerate projections (a vertex near the camera plane) would make the
+    # rasteriser walk huge polygons: drop them
+    lim = 4 * max(width, height)
+    ok &= (np.abs(np.nan_to_num(tri, nan=1e9)) < lim).all((1, 2))
+    ok &= (verts_cam[faces, 2] > 1e-3).all(1)
     if ok.any():
         pts = np.round(tri[ok] * 4).astype(np.int32)  # 2 bits of sub-pixel precision
         cv2.fillPoly(img, list(pts), 1, lineType=cv2.LINE_8, shift=2)
