@@ -31,6 +31,8 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.py")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml")),
+        # The runner builds its rosbags typestore from these, also in a non-editable pip install.
+        (f"share/{PACKAGE}/hoi_msgs/msg", glob("hoi_msgs/msg/*.msg")),
         # Each models/<name>/ folder keeps its layout under share/ (model cards next to weights).
         *[(f"share/{PACKAGE}/{d.rstrip('/')}", [f for f in glob(d + "*") if os.path.isfile(f)])
           for d in glob("models/**/", recursive=True)],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +14,7 @@ def hoi_msgs_dir() -> Path:
     env = os.environ.get("HOI_MSGS_DIR")
     candidates = [Path(env)] if env else []
     candidates.append(REPO_ROOT / "hoi_msgs" / "msg")
+    candidates.append(Path(sys.prefix) / "share" / "hoi_perception" / "hoi_msgs" / "msg")  # pip install .
     try:
         from ament_index_python.packages import get_package_share_directory
 
