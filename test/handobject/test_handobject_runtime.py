@@ -1,0 +1,101 @@
+"""Torch vs ONNX Runtime equality, bad inputs, and the shipped model through the registry."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hoi_perception.handobject.export import ORT_TOLERANCE, compare_backends, write_weights
+from hoi_perception.handobject.infer import HandObjectModel
+from hoi_perception.handobject.model import HandObjectNet, NetConfig
+from hoi_perception.paths import models_dir
+from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
+from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
+
+TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
+SHIPPED = models_dir() / "handobject"
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory):
+    from hoi_perception.backends import export_onnx
+    from hoi_perception.handobject.export import example_inputs
+    from hoi_perception.handobject.infer import OUTPUT_NAMES, load_torch_model
+
+    torch.manual_seed(0)
+    d = tmp_path_factory.mktemp("ho_tiny")
+    write_weights(HandObjectNet(TINY), d)
+    export_onnx(load_torch_model(d), example_inputs(), d / "model.onnx", OUTPUT_NAMES)
+    return d
+
+
+def test_torch_and_onnxruntime_agree(tiny_model_dir):
+    res = compare_backends(tiny_model_dir)
+    assert res["ok"], res["max_abs_diff"]
+    assert max(res["max_abs_diff"].values()) <= ORT_TOLERANCE
+
+
+def test_clip_bad_inputs(tiny_model_dir):
+    m = HandObjectModel(tiny_model_dir)
+    k = np.array([[110.0, 0, 63.5], [0, 110, 63.5], [0, 0, 1]])
+    img = np.zeros((1, 128, 128, 3), np.uint8)
+    with pytest.raises(InputError, match="at least 2 frames"):
+        m.reconstruct(img, k[None])
+    with pytest.raises(InputError, match="at most 6"):
+        m.reconstruct(np.zeros((7, 128, 128, 3), np.uint8), np.stack([k] * 7))
+
+    class Empty:  # a backend whose occupancy is empty: an error, never an empty mesh
+        def run(self, feeds):
+            return {"occupancy": np.full((1, 64, 64, 64), -5.0, np.float32), "masks": np.zeros((1, 6, 3, 64, 64), np.float32),
+                    "pose": np.zeros((1, 6, 9), np.float32), "hand_uv": np.zeros((1, 6, 21, 2), np.float32),
+                    "hand_z": np.zeros((1, 6, 22), np.float32), "hand_conf": np.zeros((1, 6, 21), np.float32)}
+
+    m.backend = Empty()
+    with pytest.raises(InferenceError, match="no object surface"):
+        m.reconstruct(np.zeros((2, 128, 128, 3), np.uint8), np.stack([k] * 2))
+
+
+def _frame(img, i, frame_id="cam"):
+    h, w = img.shape[:2]
+    return Frame(image=img, stamp_ns=i * 33_000_000, frame_id=frame_id, intrinsics=CameraIntrinsics.from_fov(w, h, 60.0), index=i)
+
+
+def _synthetic_image(w=160, h=120, shift=0):
+    """A skin-coloured blob (hand) holding a red box on a grey background."""
+    import cv2
+
+    img = np.full((h, w, 3), 120, np.uint8)
+    cv2.rectangle(img, (w // 2 - 15 + shift, h // 2 - 20), (w // 2 + 15 + shift, h // 2 + 20), (200, 30, 30), -1)
+    cv2.ellipse(img, (w // 2 + 25 + shift, h // 2 + 10), (18, 12), 0, 0, 360, (225, 170, 140), -1)
+    return img
+
+
+@pytest.mark.skipif(not (SHIPPED / "model_card.yaml").is_file(), reason="shipped model not present")
+def test_shipped_model_through_registry():
+    card = __import__("yaml").safe_load((SHIPPED / "model_card.yaml").read_text())
+    assert card["task"] == "handobject" and card["format"] == "python"
+    for f in ("model.onnx", "model.safetensors"):
+        assert (SHIPPED / f).stat().st_size < 20 * 2 ** 20
+    rec = load_reconstructor("handobject", "handobject")
+    assert rec.task == "handobject"
+    assert rec.reconstruct(_frame(_synthetic_image(), 0)) is None  # one frame only
+    assert any("buffer filling" in m for m in rec.messages)
+    results = []
+    for i in range(1, rec.keyframes + 3):  # longer than the buffer
+        r = rec.reconstruct(_frame(_synthetic_image(shift=i), i))
+        results.append(r)
+        if r is None:
+            assert rec.messages  # a reason is always given
+        else:
+            assert len(r.object.mesh.faces) > 0 and np.isfinite(r.object.mesh.vertices).all()
+            assert len(r.keyframe_object_poses) == len(r.keyframe_stamps_ns) <= rec.keyframes
+    # a frame of another size restarts the buffer with a message
+    rec.messages.clear()
+    assert rec.reconstruct(_frame(_synthetic_image(200, 150), 99)) is None
+    assert any("differs from the keyframes" in m for m in rec.messages)
+    # an empty scene (no hand, no object): no crash; no result or a non-empty mesh
+    rec.reset()
+    for i in range(3):
+        r = rec.reconstruct(_frame(np.full((120, 160, 3), 90, np.uint8), i))
+        assert r is None or len(r.object.mesh.faces) > 0
