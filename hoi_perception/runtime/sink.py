@@ -126,11 +126,31 @@ def _project(points: np.ndarray, frame: Frame) -> np.ndarray:
     return np.stack([k.fx * p[:, 0] / z + k.cx, k.fy * p[:, 1] / z + k.cy], axis=1)
 
 
+def _draw_object_mesh(img: np.ndarray, frame: Frame, o) -> None:
+    """Blend the posed object mesh's silhouette (orange) into the image."""
+    v = np.asarray(o.mesh.vertices, np.float64) * o.scale
+    cam = v @ _quat_matrix(o.pose).T + np.asarray(o.pose.position)
+    uv = _project(cam, frame)
+    tris = np.asarray(o.mesh.faces, np.int64)
+    ok = np.all(np.isfinite(uv[tris]).reshape(len(tris), -1), axis=1)
+    if not ok.any():
+        return
+    mask = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [t for t in np.round(uv[tris[ok]]).astype(np.int32)], 255)
+    sel = mask > 0
+    img[sel] = (0.5 * img[sel] + 0.5 * np.array([0, 140, 255])).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(img, contours, -1, (0, 140, 255), 1, cv2.LINE_AA)
+
+
 def overlay(frame: Frame, result: FullBodyResult | HandObjectResult) -> np.ndarray:
-    """BGR image with joints (blue), hand joints (green) and object axes drawn."""
+    """BGR image with the object mesh (orange), joints (blue), hand joints (green), object axes."""
     img = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)
     bodies = result.bodies if isinstance(result, FullBodyResult) else result.hands
     objects = result.objects if isinstance(result, FullBodyResult) else [result.object]
+    for o in objects:
+        if o.mesh is not None and len(o.mesh.faces):
+            _draw_object_mesh(img, frame, o)
     for b in bodies:
         color = (255, 150, 30) if b.part == 0 else (60, 220, 60)
         for u, v in _project(b.joints, frame):
