@@ -8,4 +8,5 @@ VENV=${HOI_VENV:-$PWD/.venv}
 source scripts/ros_env.sh "$VENV"
 export PYOPENGL_PLATFORM=${PYOPENGL_PLATFORM:-egl}
 export MUJOCO_GL=${MUJOCO_GL:-egl}
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider test "$@"
+# With no paths given, pytest runs setup.cfg's testpaths (test/).
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
