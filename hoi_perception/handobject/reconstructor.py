@@ -114,4 +114,5 @@ def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     refine, threads."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
-                                   refine=bool(options.get("refine", True)), threads=int(options.get("threads", 1)))
+                                   refine=bool(options.get("refine", card.get("refine", True))),
+                                   threads=int(options.get("threads", 1)))
