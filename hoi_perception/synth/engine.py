@@ -23,7 +23,7 @@ from hoi_perception.body.joints import BODY_JOINTS
 from .kinematics import rot
 from .scenes import PALM_GAP, PENETRATION_TOLERANCE, Scene, SceneRejected, SceneSampler
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 BODY_JOINTS_INDEX = {n: i for i, n in enumerate(BODY_JOINTS)}
 KINDS = ("fullbody", "hand")
 SPLITS = ("train", "heldout")
@@ -517,7 +517,7 @@ class SampleMaker:
             P = _rigid(G[wrist], p[wrist]) @ obj_in_wrist
             obj_poses.append(P)
             obj.R, obj.t = P[:3, :3], P[:3, 3]
-            pen = -float(obj.sdf_world(verts[t]).min()) + 0.5 * obj.sdf.pitch * obj.scale
+            pen = obj.penetration_depth(verts[t])
             if pen > PENETRATION_TOLERANCE:
                 raise SceneRejected(f"frame {t}: body penetrates the object by {pen * 100:.1f} cm")
         return verts, out.joints.double().numpy(), out.hand_joints.double().numpy(), obj_poses, poses

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import trimesh
 from scipy.spatial.transform import Rotation
 
 from hoi_perception.objects.asset import ObjectAsset
@@ -59,6 +60,18 @@ class PlacedObject:
         p = np.atleast_2d(p)
         g = np.stack([self.sdf_world(p + h * e) - self.sdf_world(p - h * e) for e in np.eye(3)], axis=1)
         return g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+
+    def penetration_depth(self, points: np.ndarray) -> float:
+        """Deepest point inside the object (m, >= 0). The distance field screens; points it puts
+        within a voxel of the surface or inside get trimesh's exact signed distance, on the
+        canonical mesh (its spatial index is built once per asset)."""
+        sd = self.sdf_world(points)
+        near = np.nonzero(sd < self.sdf.pitch * self.scale + 0.001)[0]
+        if not len(near):
+            return 0.0
+        local = (np.asarray(points, dtype=np.float64)[near] - self.t) @ self.R / self.scale
+        inside = trimesh.proximity.signed_distance(self.asset.mesh, local) * self.scale  # positive inside
+        return float(max(0.0, inside.max()))
 
     def surface_points_world(self) -> np.ndarray:
         return self.to_world(self.asset.surface_points)
@@ -201,9 +214,7 @@ class SceneSampler:
         for side in hands:
             if float(obj.sdf_world(v[poser.hand_vertex_ids[side]]).min()) > HAND_TOUCH:
                 raise SceneRejected(f"{side} hand does not touch the object")
-        sd = obj.sdf_world(v)
-        # The distance field may under-estimate depth by up to ~half a voxel: count that in.
-        penetration = float(max(0.0, -sd.min() + 0.5 * obj.sdf.pitch * obj.scale))
+        penetration = obj.penetration_depth(v)
         if penetration > PENETRATION_TOLERANCE:
             raise SceneRejected(f"body penetrates the object by {penetration * 100:.1f} cm")
         if v[:, 2].min() < -0.02:
