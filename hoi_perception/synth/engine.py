@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .cameras import Camera, intrinsics_from_fov, look_at, view_pair
-from .fields import SignedDistanceGrid, VoxelGrid, occupancy_voxels, signed_distance_grid
 from hoi_perception.body.joints import BODY_JOINTS
 
+from .cameras import Camera, intrinsics_from_fov, look_at, view_pair
+from .fields import SignedDistanceGrid, VoxelGrid, occupancy_voxels, signed_distance_grid
 from .kinematics import rot
-from .scenes import PALM_GAP, PENETRATION_TOLERANCE, Scene, SceneRejected, SceneSampler
+from .posing import Poser, PosedBody, PoseError
+from .scenes import PENETRATION_TOLERANCE, Scene, SceneRejected, SceneSampler
 
 GENERATOR_VERSION = "1.1.0"
 BODY_JOINTS_INDEX = {n: i for i, n in enumerate(BODY_JOINTS)}
@@ -73,8 +74,6 @@ def renderer(size: int):
 def body_regions() -> np.ndarray:
     """Per body vertex: 0 skin (head, hands), 1 upper clothing, 2 lower clothing, 3 shoes;
     plus hand membership (-1 none, 0 left, 1 right) used to split the hand instances."""
-    from .posing import Poser
-
     poser = Poser(body_model(), np.full(6, 0.5))
     return _regions_from_rest(poser)
 
@@ -164,8 +163,6 @@ def _object_source(split: str):
 
 
 def _poser_factory(shape):
-    from .posing import Poser
-
     return Poser(body_model(), shape)
 
 
@@ -339,7 +336,7 @@ class SampleMaker:
                 arrays, meta = make(sub)
                 meta["seed"], meta["attempt"] = int(seed), attempt
                 return arrays, meta
-            except SceneRejected as exc:
+            except (SceneRejected, PoseError, np.linalg.LinAlgError) as exc:
                 last = exc
         raise RuntimeError(f"sample seed {seed}: no plausible {kind} scene in 8 derived seeds ({last})")
 
@@ -415,7 +412,7 @@ class SampleMaker:
                 try:
                     frames = self._clip_frames(scene, rng)
                     break
-                except SceneRejected:
+                except (SceneRejected, PoseError):
                     continue
         else:
             raise SceneRejected("no plausible hand-object clip after 8 tries")
@@ -485,11 +482,8 @@ class SampleMaker:
 
     def _clip_frames(self, scene: Scene, rng: np.random.Generator):
         """Hand and object move together (the object is rigid in the wrist frame)."""
-        from .posing import PosedBody
-
         poser, obj = scene.poser, scene.obj
         side = scene.hands_in_contact[0]
-        s = 0 if side == "left" else 1
         wrist = poser.skeleton.index[f"{side}_wrist"]
         p0, G0 = poser.skeleton.fk(poser.body_local22(scene.pose), scene.pose.root_R, scene.pose.root_t)
         W0 = _rigid(G0[wrist], p0[wrist])

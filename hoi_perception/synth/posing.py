@@ -13,7 +13,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from hoi_perception.body import BodyModel, BodyParams
-from hoi_perception.body.joints import BODY_JOINTS, HAND_JOINTS, HAND_POSE_JOINTS
+from hoi_perception.body.joints import BODY_JOINTS, HAND_JOINTS
 
 from .kinematics import FINGERS, HandGeometry, Skeleton, align_two, angle_of, forearm_dir, rot, rot_between
 
@@ -40,6 +40,10 @@ def _hand_frames(model: BodyModel) -> torch.Tensor:
     if conj is None:
         return torch.eye(3).repeat(model.num_pose_joints + 1, 1, 1)
     return conj.detach().double()
+
+
+class PoseError(ValueError):
+    """A posing request that has no answer (a degenerate direction, a non-finite target)."""
 
 
 @dataclass
@@ -135,8 +139,10 @@ class Poser:
         exactly; the elbow's swivel around the shoulder-wrist axis is chosen among `swivels`
         candidates around `pole` to keep the wrist nearest neutral. Returns the remaining palm
         distance (m): 0 unless the point is out of reach."""
-        skel = self.skeleton
-        n = palm_normal / np.linalg.norm(palm_normal)
+        norm = float(np.linalg.norm(palm_normal))
+        if not (np.isfinite(palm_point).all() and np.isfinite(norm) and norm > 1e-9):
+            raise PoseError(f"cannot reach {palm_point} with palm normal {palm_normal}")
+        n = palm_normal / norm
         axis = palm_point - self.shoulder(pose, side)
         best = None
         for ang in np.linspace(-1.0, 1.0, swivels):

@@ -18,7 +18,7 @@ from hoi_perception.objects.asset import ObjectAsset
 
 from .fields import SignedDistanceGrid
 from .kinematics import rot, rot_between
-from .posing import PosedBody, Poser, apply_body_template, relax_arm
+from .posing import PosedBody, PoseError, Poser, apply_body_template, relax_arm
 
 PENETRATION_TOLERANCE = 0.01  # m: deepest body vertex allowed inside the object
 PALM_GAP = 0.002  # m: palm skin to object surface at placement
@@ -59,7 +59,10 @@ class PlacedObject:
         """Outward surface normal from the SDF gradient (central differences)."""
         p = np.atleast_2d(p)
         g = np.stack([self.sdf_world(p + h * e) - self.sdf_world(p - h * e) for e in np.eye(3)], axis=1)
-        return g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+        norm = np.linalg.norm(g, axis=1, keepdims=True)
+        if not np.all(norm > 1e-9):  # flat field (e.g. a point deep inside a thin part): no normal
+            raise SceneRejected("no surface normal at the contact point")
+        return g / norm
 
     def penetration_depth(self, points: np.ndarray) -> float:
         """Deepest point inside the object (m, >= 0). The distance field screens; points it puts
@@ -180,6 +183,8 @@ class SceneSampler:
                 return self._build(kind)
             except SceneRejected as exc:
                 last = exc
+            except (PoseError, np.linalg.LinAlgError) as exc:  # a degenerate draw (zero normal...)
+                last = SceneRejected(f"degenerate configuration: {exc}")
         raise SceneRejected(f"no plausible scene after {max_tries} tries (last: {last})")
 
     def _draw_interaction(self) -> str:
