@@ -55,6 +55,7 @@ def main(argv=None) -> int:
         "masks": "Frame.masks: person mask(s) first, object mask last",
         "training": {
             "data": str(args.data), "dataset_manifest_sha256": manifest_hash(args.data),
+            "dataset_content_hash": json.loads((Path(args.data) / "manifest.json").read_text()).get("content_hash"),
             "cross_view_steps": int(ck_c["step"]), "cross_view_wall_s": round(float(ck_c["elapsed"]), 1),
             "single_view_steps": int(ck_s["step"]), "single_view_wall_s": round(float(ck_s["elapsed"]), 1),
         },
@@ -70,6 +71,7 @@ def main(argv=None) -> int:
     tmp.write_text(yaml.safe_dump(card, sort_keys=False))
     os.replace(tmp, card_path)
     for p in sorted(out.iterdir()):
+        p.chmod(0o644)  # temporary files are created 0600; shipped files must be readable by every user
         print(f"{p.name}: {p.stat().st_size / 1e6:.2f} MB")
     return 0
 

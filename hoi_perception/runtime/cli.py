@@ -76,9 +76,13 @@ def main(args: argparse.Namespace) -> int:
     except ModelNotAvailable as exc:
         raise CliError(f"no trained {args.task} model available: {exc}") from None
     if args.object:
+        # Object templates a model knows: `objects` (ONNX signature cards) or `classes`.
         known = [str(o.get("template_id", "")) for o in (recon.card.get("objects") or [])]
+        known += [str(c) for c in (recon.card.get("classes") or [])]
         if args.object not in known:
             raise CliError(f"unknown object id {args.object!r}; model {recon.name!r} knows: {', '.join(known) or 'none'}")
+        if args.task == "fullbody":  # the object is given, as in the BEHAVE protocol
+            recon = load_reconstructor(model, args.task, object_class=args.object)
     if args.max_frames < 0 or args.stride < 1:
         raise CliError("--max-frames must be >= 0 and --stride >= 1")
     try:

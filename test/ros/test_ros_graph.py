@@ -142,7 +142,7 @@ def models(tmp_path_factory):
 
 def test_node_without_model_refuses_to_start(ros_env, domain_id, tmp_path, models):
     for exe in ("fullbody_node", "handobject_node"):
-        p = start(exe, ros_env, domain_id, tmp_path / f"{exe}.log")
+        p = start(exe, ros_env, domain_id, tmp_path / f"{exe}.log", {"model": '""'})
         assert p.wait(timeout=30) == 1
         log = (tmp_path / f"{exe}.log").read_text()
         assert "refusing to start" in log and "no model configured" in log
@@ -297,7 +297,10 @@ def test_launch_file_names_only_what_exists(ros_env):
         assert enable_arg in t["ARGUMENTS"]
         if model_arg:
             assert model_arg in t["ARGUMENTS"] and "model" in conf[exe]["ros__parameters"]
-            assert conf[exe]["ros__parameters"]["model"] == "", "the default config must not name a model"
+            default = conf[exe]["ros__parameters"]["model"]
+            # the defaults are the shipped, trained models, installed with the package
+            assert (INSTALL / "hoi_perception" / "share" / "hoi_perception" / "models" / default
+                    / "model_card.yaml").is_file(), f"{exe}'s default model {default!r} is not installed"
     assert set(t["REMAPS"].values()) <= set(t["ARGUMENTS"])
     try:  # the repo's launch/ folder is a namespace package: ask for the real API
         from launch import LaunchDescription  # noqa: F401
