@@ -232,14 +232,6 @@ class AnnyBodyModel(BodyModel):
     def num_vertices(self) -> int:
         return int(self.anny.template_vertices.shape[0])
 
-    @property
-    def dtype(self) -> torch.dtype:
-        return self._C.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self._C.device
-
     def global_rotations(self, params: BodyParams) -> torch.Tensor:
         """(B, 1 + P, 3, 3) global rotations of the root and of every pose joint (body frame)."""
         b = params.batch_size

@@ -246,13 +246,15 @@ class BodyModel(torch.nn.Module, abc.ABC):
     def num_pose_joints(self) -> int:
         return len(self.pose_joint_names)
 
+    # Every backend registers `_C`, its floating-point frame-change matrix, as a buffer: it is the
+    # reference for device and dtype (other buffers hold integer indices).
     @property
     def device(self) -> torch.device:
-        return next(iter(self.buffers())).device
+        return self._C.device
 
     @property
     def dtype(self) -> torch.dtype:
-        return next(iter(self.buffers())).dtype
+        return self._C.dtype
 
     def rest_params(self, batch_size: int = 1, shape: Sequence[float] | torch.Tensor | None = None) -> BodyParams:
         """Rest pose (identity rotations, root at the origin), axis-angle, mid shape (0.5; betas 0) by default."""

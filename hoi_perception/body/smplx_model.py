@@ -140,14 +140,6 @@ class SmplxBodyModel(BodyModel):
     def num_vertices(self) -> int:
         return int(self.smpl.v_template.shape[0])
 
-    @property
-    def dtype(self) -> torch.dtype:
-        return self._C.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self._C.device
-
     @staticmethod
     def _aa(rot: torch.Tensor) -> torch.Tensor:
         from hoi_perception.body.interface import matrix_to_axis_angle
