@@ -72,17 +72,12 @@ def renderer(size: int):
 
 @functools.lru_cache(maxsize=None)
 def body_regions() -> np.ndarray:
-    """Per body vertex: 0 skin (head, hands), 1 upper clothing, 2 lower clothing, 3 shoes;
-    plus hand membership (-1 none, 0 left, 1 right) used to split the hand instances."""
+    """(V, 2) per body vertex: column 0 the material region (0 skin: head and hands, 1 upper
+    clothing, 2 lower clothing, 3 shoes), column 1 the hand it belongs to (-1 none, 0 left,
+    1 right), which splits the body into the body and hand instances. Fixed, from the rest mesh."""
     poser = Poser(body_model(), np.full(6, 0.5))
-    return _regions_from_rest(poser)
-
-
-def _regions_from_rest(poser) -> np.ndarray:
-    from hoi_perception.body.joints import BODY_JOINTS
-
     v, j = poser.rest_vertices, poser.rest_joints
-    idx = {n: i for i, n in enumerate(BODY_JOINTS)}
+    idx = BODY_JOINTS_INDEX
     out = np.full((len(v), 2), -1, dtype=np.int8)
     z = v[:, 2]
     neck_z = j[idx["neck"]][2]
@@ -96,7 +91,6 @@ def _regions_from_rest(poser) -> np.ndarray:
         hand = ((rel @ d) > -0.01) & (np.linalg.norm(rel, axis=1) < 0.25)
         out[hand, 1] = s
         region[hand] = 0
-        # Bare forearms half of the time is decided per sample; mark the forearm as upper clothing.
     out[:, 0] = region
     return out
 
@@ -239,7 +233,7 @@ def _materials(rng: np.random.Generator, n_vertices: int, obj):
     if rng.random() < 0.5:
         regions[regions == 3] = 2  # same colour for trousers and shoes sometimes
     body = R.body_material(rng, n_vertices, regions, skin_labels=(0,))
-    # Hands share the body's skin colour (vertex colours are per full-body vertex index).
+    # The hand instances are parts of the same mesh: they share the body's per-vertex colours.
     hands = (body, body)
     obj_mat = R.random_material(rng, vertices=obj.asset.vertices * obj.scale)
     return body, hands, obj_mat
@@ -477,7 +471,7 @@ class SampleMaker:
         })
         meta = {"kind": "hand", "side": side, "object_id": obj.asset.id, "object_source": obj.asset.source,
                 "split": self.split, "frames": self.frames, "seed": int(seed),
-                "generator_version": GENERATOR_VERSION, "camera_moving": bool(cams[0].width and _moving(cams))}
+                "generator_version": GENERATOR_VERSION, "camera_moving": _moving(cams)}
         return arrays, meta
 
     def _clip_frames(self, scene: Scene, rng: np.random.Generator):
@@ -530,7 +524,7 @@ def _bounding_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _moving(cams) -> bool:
-    return not np.allclose(cams[0].world_to_cam, cams[-1].world_to_cam)
+    return not bool(np.allclose(cams[0].world_to_cam, cams[-1].world_to_cam))
 
 
 def _clip_cameras(rng, centre, radius, size, frames, facing: float) -> list[Camera]:
