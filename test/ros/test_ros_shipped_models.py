@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 from ros_support import INSTALL, requires_ros
-from test_ros_graph import Harness, start, video_frames
+from test_ros_graph import CAMERA_FRAME, Harness, launch_tables, start, video_frames
 
 pytestmark = requires_ros
 
@@ -58,3 +58,73 @@ def test_handobject_node_with_the_shipped_model(ros_env, domain_id, rclpy_contex
             proc.kill()
             rc = "killed"
         assert rc == 0, f"handobject_node did not shut down cleanly: {rc}"
+
+
+def behave_frame():
+    """A real BEHAVE frame with its person and object masks (as an upstream segmenter gives them)."""
+    import cv2
+
+    from hoi_perception.paths import shared_data_dir
+
+    root = shared_data_dir() / "images" / "hoi_noncommercial" / "behave_frames_contho"
+    if not (root / "img" / "050507.jpg").is_file():
+        pytest.skip(f"shared BEHAVE frames missing under {root}")
+    rgb = cv2.cvtColor(cv2.imread(str(root / "img" / "050507.jpg")), cv2.COLOR_BGR2RGB)
+    labels = np.zeros(rgb.shape[:2], np.uint8)
+    labels[cv2.imread(str(root / "mask_h" / "050507.jpg"), cv2.IMREAD_GRAYSCALE) > 127] = 1
+    labels[cv2.imread(str(root / "mask_o" / "050507.jpg"), cv2.IMREAD_GRAYSCALE) > 127] = 2  # object: highest label
+    # A quarter of the Kinect resolution keeps messages small on loopback (best-effort QoS).
+    size = (rgb.shape[1] // 4, rgb.shape[0] // 4)
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
+
+
+def test_fullbody_node_with_the_shipped_model(ros_env, domain_id, rclpy_context, tmp_path):
+    from hoi_perception.pipeline import image_codec, msg_convert as mc
+    from rclpy.qos import qos_profile_sensor_data
+
+    if not _shipped("fullbody"):
+        pytest.fail("models/fullbody is not installed: rebuild with scripts/build_ros.sh")
+    # default parameters: the shipped model, masks on
+    proc = start("fullbody_node", ros_env, domain_id, tmp_path / "fullbody.log", remap=True)
+    h = Harness(rclpy_context)
+    masks_topic = launch_tables()["ARGUMENTS"]["masks_topic"][0]
+    pub_masks = h.node.create_publisher(h.Image, masks_topic, qos_profile_sensor_data)
+    try:
+        assert h.spin_until(lambda: h.pub_img.get_subscription_count() >= 1
+                            and pub_masks.get_subscription_count() >= 1, 60), \
+            (tmp_path / "fullbody.log").read_text()[-2000:]
+        h.spin_for(1.0)
+        rgb, labels = behave_frame()
+        stamp = 3_000_000_000
+        for _ in range(5):
+            m = image_codec.encode(labels, "mono8")
+            m["header"] = mc.header_dict(stamp, CAMERA_FRAME)
+            pub_masks.publish(mc.to_rclpy(m, h.Image))
+            h.spin_for(0.2)
+            h.send(rgb, stamp)
+            if h.spin_until(lambda: len(h.got["fullbody"]) > 0, 8.0):
+                break
+        assert h.got["fullbody"], (tmp_path / "fullbody.log").read_text()[-3000:]
+        msg = h.got["fullbody"][0]
+        assert msg.reconstructor == "fullbody" and msg.header.frame_id == CAMERA_FRAME
+        body = msg.bodies[0]
+        joints = np.asarray(body.joints).reshape(-1, 3)
+        verts = np.asarray(body.vertices).reshape(-1, 3)
+        assert len(joints) >= 22 and len(verts) > 400 and np.isfinite(verts).all()
+        assert np.all(verts[:, 2] > 0)  # the person is in front of the camera
+        height = np.ptp(verts, axis=0).max()
+        assert 0.8 < height < 2.5  # a person-sized mesh, metres
+        obj = msg.objects[0]
+        assert np.isfinite([obj.pose.position.x, obj.pose.position.y, obj.pose.position.z]).all()
+        assert len(body.vertex_contact) == len(verts)
+        assert proc.poll() is None
+    finally:
+        h.node.destroy_node()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            rc = proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = "killed"
+        assert rc == 0, f"fullbody_node did not shut down cleanly: {rc}"
