@@ -1,6 +1,7 @@
 """Shared plumbing of the hoi_perception nodes: parameters, entry points, message building."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Callable
@@ -35,11 +36,21 @@ def build(msg_cls, d: dict):
 def run_node(factory: Callable[[], Node], name: str, on_shutdown: Callable[[Node], None] | None = None) -> int:
     """Create and spin a node; exit 1 with a clear message when it refuses to start.
 
-    rclpy's own SIGINT handler is disabled so that `on_shutdown` (e.g. flushing a clip and
-    publishing it) still runs with a valid context; SIGTERM is treated like Ctrl-C.
+    Ctrl-C (SIGINT) and SIGTERM only set a flag that the spin loop checks: an interrupt raised
+    at an arbitrary point inside rclpy could leave the executor half-way and hang the shutdown.
+    rclpy's own handler is disabled so that `on_shutdown` (e.g. flushing a clip and publishing
+    it) still runs with a valid context.
     """
     rclpy.init(args=sys.argv, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stop = {"requested": False}
+
+    def _request_stop(signum, _frame):
+        if stop["requested"]:  # a second Ctrl-C while starting up or shutting down: stop now
+            raise KeyboardInterrupt
+        stop["requested"] = True
+
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
     node = None
     try:
         node = factory()
@@ -48,9 +59,9 @@ def run_node(factory: Callable[[], Node], name: str, on_shutdown: Callable[[Node
         rclpy.try_shutdown()
         return 1
     try:
-        # spin_once with a timeout returns to Python regularly, so Ctrl-C is seen even by a
-        # node with no timers (an infinite rcl_wait would defer the signal forever).
-        while rclpy.ok():
+        # spin_once with a timeout returns to Python regularly, so the flag is seen even by a
+        # node with no timers (an infinite rcl_wait would defer it forever).
+        while rclpy.ok() and not stop["requested"]:
             rclpy.spin_once(node, timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
@@ -64,7 +75,11 @@ def run_node(factory: Callable[[], Node], name: str, on_shutdown: Callable[[Node
             node.stop()
         node.destroy_node()
         rclpy.try_shutdown()
-    return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is flushed and the ROS context is down; native inference thread pools (ONNX
+    # Runtime, torch) must not keep the process alive after that.
+    os._exit(0)
 
 
 __all__ = ["Parameter", "StartupError", "build", "declare_from_config", "run_node"]

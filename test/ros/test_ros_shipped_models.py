@@ -56,6 +56,7 @@ def test_handobject_node_with_the_shipped_model(ros_env, domain_id, rclpy_contex
             rc = proc.wait(timeout=40)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
             rc = "killed"
         assert rc == 0, f"handobject_node did not shut down cleanly: {rc}"
 
@@ -126,5 +127,6 @@ def test_fullbody_node_with_the_shipped_model(ros_env, domain_id, rclpy_context,
             rc = proc.wait(timeout=40)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
             rc = "killed"
         assert rc == 0, f"fullbody_node did not shut down cleanly: {rc}"
