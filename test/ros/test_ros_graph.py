@@ -51,7 +51,7 @@ def start(executable: str, env: dict, domain: int, log: Path, params: dict | Non
     return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=str(log.parent))
 
 
-def video_frames(n: int) -> list[np.ndarray]:
+def video_frames(n: int, shrink: int = 2) -> list[np.ndarray]:
     from hoi_perception.paths import shared_data_dir
 
     path = shared_data_dir() / "video" / "hand_object_wild" / "wild1.mp4"
@@ -62,8 +62,9 @@ def video_frames(n: int) -> list[np.ndarray]:
     while len(frames) < n:
         ok, bgr = cap.read()
         assert ok, "could not decode wild1.mp4"
-        # half resolution keeps each message small on loopback; still real camera pixels
-        frames.append(cv2.cvtColor(cv2.resize(bgr, (bgr.shape[1] // 2, bgr.shape[0] // 2)), cv2.COLOR_BGR2RGB))
+        # a reduced resolution keeps each message small on loopback; still real camera pixels
+        small = cv2.resize(bgr, (bgr.shape[1] // shrink, bgr.shape[0] // shrink), interpolation=cv2.INTER_AREA)
+        frames.append(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
     cap.release()
     return frames
 

@@ -27,13 +27,18 @@ def test_handobject_node_with_the_shipped_model(ros_env, domain_id, rclpy_contex
         assert h.spin_until(lambda: h.pub_img.get_subscription_count() >= 1, 60), \
             (tmp_path / "handobject.log").read_text()[-2000:]
         h.spin_for(1.0)
-        frames = video_frames(4)
+        # Quarter resolution (320x180): best-effort delivery of large images is lossy on a busy
+        # machine, and the model works on a 128-pixel crop anyway.
+        frames = video_frames(4, shrink=4)
         stamps = [2_000_000_000 + i * 33_333_333 for i in range(len(frames))]
         for rgb, st in zip(frames, stamps):
-            for _ in range(4):
+            for _ in range(6):
                 n = len(h.got["handobject"])
                 h.send(rgb, st)
-                if h.spin_until(lambda: len(h.got["handobject"]) > n, 8.0) or st == stamps[0]:
+                if st == stamps[0]:  # the first frame only fills the keyframe buffer
+                    h.spin_for(1.0)
+                    break
+                if h.spin_until(lambda: len(h.got["handobject"]) > n, 8.0):
                     break
         assert h.spin_until(lambda: len(h.got["handobject"]) >= len(frames) - 1, 20), \
             (tmp_path / "handobject.log").read_text()[-3000:]
