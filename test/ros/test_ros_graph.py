@@ -51,6 +51,22 @@ def start(executable: str, env: dict, domain: int, log: Path, params: dict | Non
     return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=str(log.parent))
 
 
+def stop_nodes(procs: dict) -> dict:
+    """Ctrl-C every node, then wait for (or kill) each before judging any; name -> exit code."""
+    for p in procs.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    codes = {}
+    for name, p in procs.items():
+        try:
+            codes[name] = p.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            codes[name] = "killed"
+    return codes
+
+
 def video_frames(n: int, shrink: int = 2) -> list[np.ndarray]:
     from hoi_perception.paths import shared_data_dir
 
@@ -272,17 +288,7 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path, models):
             assert p.poll() is None, f"{name} exited: " + (tmp_path / f"{name.split('_')[0]}.log").read_text()[-2000:]
     finally:
         h.node.destroy_node()
-        for p in procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        codes = {}
-        for name, p in procs.items():  # wait for (or kill) every node before judging any
-            try:
-                codes[name] = p.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-                codes[name] = "killed"
+        codes = stop_nodes(procs)
         assert all(rc == 0 for rc in codes.values()), f"nodes did not shut down cleanly: {codes}"
 
 

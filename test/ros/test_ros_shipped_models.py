@@ -1,14 +1,12 @@
-"""The real graph with the shipped, trained models (not fixtures): the hand-object node on real
-frames of a phone video, started the way the launch file starts it."""
+"""The real graph with the shipped, trained models (not fixtures), nodes started the way the launch
+file starts them: the hand-object node on frames of a real phone video, the full-body node on a
+real BEHAVE frame with its masks."""
 from __future__ import annotations
-
-import signal
-import subprocess
 
 import numpy as np
 import pytest
 from ros_support import INSTALL, requires_ros
-from test_ros_graph import CAMERA_FRAME, Harness, launch_tables, start, video_frames
+from test_ros_graph import CAMERA_FRAME, Harness, launch_tables, start, stop_nodes, video_frames
 
 pytestmark = requires_ros
 
@@ -55,15 +53,8 @@ def test_handobject_node_with_the_shipped_model(ros_env, domain_id, rclpy_contex
         assert proc.poll() is None
     finally:
         h.node.destroy_node()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            rc = proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            rc = "killed"
-        assert rc == 0, f"handobject_node did not shut down cleanly: {rc}"
+        codes = stop_nodes({"handobject_node": proc})
+        assert codes == {"handobject_node": 0}, f"handobject_node did not shut down cleanly: {codes}"
 
 
 def behave_frame():
@@ -126,12 +117,5 @@ def test_fullbody_node_with_the_shipped_model(ros_env, domain_id, rclpy_context,
         assert proc.poll() is None
     finally:
         h.node.destroy_node()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            rc = proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            rc = "killed"
-        assert rc == 0, f"fullbody_node did not shut down cleanly: {rc}"
+        codes = stop_nodes({"fullbody_node": proc})
+        assert codes == {"fullbody_node": 0}, f"fullbody_node did not shut down cleanly: {codes}"
