@@ -15,7 +15,7 @@ hoi-perception run --source "$SHARED/video/hand_object_wild/wild1.mp4" --task ha
   --out "$OUT/wild1" --max-frames 60
 echo "   results: $OUT/wild1 (bag/, meshes/, overlays/, report.json)"
 
-echo "== synthetic training data: 4 full-body scenes and 4 hand clips with the YCB objects, and a contact sheet"
+echo "== synthetic training data: 4 full-body scenes and 4 hand clips (YCB and procedural objects), and contact sheets"
 hoi-perception synth --kind fullbody --n 4 --seed 0 --out "$OUT/synth_fullbody" --no-progress
 hoi-perception synth --kind hand --n 4 --seed 0 --out "$OUT/synth_hand" --no-progress
 hoi-perception synth-preview "$OUT/synth_fullbody" --rows 4 --out "$OUT/synth_fullbody.png"
