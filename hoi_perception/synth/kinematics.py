@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from hoi_perception.body.joints import BODY_JOINTS, BODY_PARENTS, HAND_JOINTS, HAND_PARENTS
+from hoi_perception.body.joints import BODY_JOINTS, BODY_PARENTS, HAND_JOINTS
 
 FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 
@@ -100,7 +100,8 @@ class HandGeometry:
 
 
 class Skeleton:
-    """Forward kinematics of the canonical body (22 joints) and both hands (21 each) at one shape."""
+    """Forward kinematics of the canonical body (22 joints) at one shape, plus the rest hand joints
+    (finger poses are skinned by the body model, whose finger rotations live in a hand frame)."""
 
     def __init__(self, rest_body: np.ndarray, rest_hands: np.ndarray):
         self.rest_body = np.asarray(rest_body, dtype=np.float64)  # (22,3), pelvis at the origin
@@ -116,18 +117,6 @@ class Skeleton:
             par = BODY_PARENTS[j]
             G[j] = G[par] @ local[j]
             p[j] = p[par] + G[par] @ (self.rest_body[j] - self.rest_body[par])
-        return p, G
-
-    def hand_fk(self, side: int, wrist_p: np.ndarray, wrist_G: np.ndarray, local: np.ndarray):
-        """local: (21,3,3) hand-joint local rotations (0 unused). Returns (21,3), (21,3,3)."""
-        rest = self.rest_hands[side]
-        G = np.empty((21, 3, 3))
-        p = np.empty((21, 3))
-        G[0], p[0] = wrist_G, wrist_p
-        for k in range(1, 21):
-            par = HAND_PARENTS[k]
-            G[k] = G[par] @ local[k]
-            p[k] = p[par] + G[par] @ (rest[k] - rest[par])
         return p, G
 
     def solve_arm(self, local: np.ndarray, root_R, root_t, side: str, wrist_target: np.ndarray,

@@ -123,10 +123,6 @@ def random_orientation(rng: np.random.Generator, upright_prob: float = 0.7) -> n
     return Rotation.random(random_state=int(rng.integers(2**31))).as_matrix()
 
 
-def _pelvis_world(pose: PosedBody) -> np.ndarray:
-    return pose.root_t
-
-
 def _ground_body(poser: Poser, pose: PosedBody) -> np.ndarray:
     """Lift the body so its lowest vertex touches z = 0; returns the skinned vertices."""
     out = poser.skin(pose)
@@ -202,7 +198,7 @@ class SceneSampler:
                     "push": "lean", "sit": "sit"}[interaction]
         apply_body_template(pose, rng, template)
         _ground_body(poser, pose)
-        pelvis = _pelvis_world(pose)
+        pelvis = pose.root_t  # the root joint is the pelvis
         if interaction in ("hold_two", "lift") or (interaction == "carry" and rng.random() < 0.5):
             obj, hands = self._two_hand_hold(poser, pose, pelvis, interaction)
         elif interaction in ("hold_one", "carry"):
