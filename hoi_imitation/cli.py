@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--video", help="write an .mp4 of the first episode (sim + reference ghost)")
     e.add_argument("--zero-action", action="store_true", help="baseline: PD targets = reference")
     e.add_argument("--max-frames", type=int)
+    e.add_argument("--assist", type=float, help="assistance gain (default: as trained; 0 = the figure without it)")
     r = sub.add_parser("report", help="what the clip asks that physics cannot do (JSON)")
     r.add_argument("--clip", required=True)
     r.add_argument("--smooth", type=float, default=0.0, help="Gaussian smoothing sigma in frames")
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
             if a.policy is None and not a.zero_action:
                 ap.error("eval needs --policy (or --zero-action)")
-            res = evaluate(a.policy, a.clip, a.episodes, a.video, a.zero_action, a.max_frames)
+            res = evaluate(a.policy, a.clip, a.episodes, a.video, a.zero_action, a.max_frames, a.assist)
         elif a.cmd == "report":
             from .loaders import load_clip  # noqa: PLC0415
             from .retarget import physics_report  # noqa: PLC0415

@@ -44,8 +44,7 @@ class ImitationEnv(gym.Env):
     def step(self, action):
         t_next = self.t + 1
         targets = self.task.pd_targets(action, t_next)
-        wrench = self.task.assist_wrench(self.sim.state(), t_next) if self.cfg.assist > 0 else None
-        self.sim.step(targets, wrench)
+        self.sim.step(targets, self.task.root_assist(t_next))
         self.t = t_next
         s = self.sim.state()
         reward, terms = self.task.reward(s, self.t)

@@ -50,15 +50,18 @@ def rollout(env: ImitationEnv, act, start: int = 0, max_frames: int | None = Non
 
 
 def evaluate(policy_path: str | Path | None, clip: str | Path, episodes: int = 4, video: str | Path | None = None,
-             zero_action: bool = False, max_frames: int | None = None) -> dict:
+             zero_action: bool = False, max_frames: int | None = None, assist: float | None = None) -> dict:
     """Run ``episodes`` deterministic episodes, each from its start frame to the end of the
     reference (the first from frame 0), and report metrics. ``zero_action`` evaluates the reference PD
-    targets alone (the no-policy baseline)."""
+    targets alone (the no-policy baseline). ``assist`` overrides the assistance gain the policy was
+    trained with (0: the figure without assistance)."""
     from .policy import Policy  # noqa: PLC0415
 
     pol = None if zero_action else Policy(policy_path)
     cfg = TaskConfig(**{k: v for k, v in pol.meta["task"].items()}) if pol is not None else TaskConfig()
     cfg.rsi = False
+    if assist is not None:
+        cfg.assist = float(assist)
     cfg.termination_distance = 1e9  # the success rule below decides
     env = ImitationEnv(clip, cfg)
     act = (lambda o: np.zeros(env.action_space.shape)) if pol is None else pol

@@ -7,6 +7,7 @@ the canonical order: for joints 1..J-1 of BODY_JOINTS, angles (x, y, z) of three
 """
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -48,6 +49,45 @@ class ResetState:
     object_angvel: np.ndarray | None = None
 
 
+@dataclass
+class RootAssist:
+    """Assistance: a PD force/torque pulling the pelvis toward a target root state (residual
+    "puppeteer" wrench). Backends evaluate it at every physics substep from their own root state,
+    so it is a continuous-time PD and stays stable at high gains; ``gain`` scales both terms."""
+
+    pos: np.ndarray
+    quat: np.ndarray  # xyzw
+    linvel: np.ndarray
+    angvel: np.ndarray
+    gain: float
+    kp_force: float = 2000.0  # N/m at gain 1 (a ~55 kg body)
+    kd_force: float = 200.0
+    kp_torque: float = 300.0  # N m/rad
+    kd_torque: float = 30.0
+
+    def wrench(self, root_pos: np.ndarray, root_quat: np.ndarray, root_linvel: np.ndarray,
+               root_angvel: np.ndarray) -> np.ndarray:
+        """World-frame (force, torque) on the pelvis, 6 values. Plain float arithmetic: this runs
+        at every physics substep, where numpy's per-call overhead on 3-vectors dominates."""
+        g = self.gain
+        p, v, qt, w = self.pos, self.linvel, self.quat, self.angvel
+        f = [g * (self.kp_force * (p[i] - root_pos[i]) + self.kd_force * (v[i] - root_linvel[i])) for i in range(3)]
+        # rotation error: axis-angle of quat * conj(root_quat)
+        ax, ay, az, aw = (float(x) for x in qt)
+        bx, by, bz, bw = -float(root_quat[0]), -float(root_quat[1]), -float(root_quat[2]), float(root_quat[3])
+        ex = aw * bx + ax * bw + ay * bz - az * by
+        ey = aw * by - ax * bz + ay * bw + az * bx
+        ez = aw * bz + ax * by - ay * bx + az * bw
+        ew = aw * bw - ax * bx - ay * by - az * bz
+        if ew < 0:
+            ex, ey, ez, ew = -ex, -ey, -ez, -ew
+        s = math.sqrt(ex * ex + ey * ey + ez * ez)
+        k = 2.0 * math.atan2(s, ew) / s if s > 1e-9 else 2.0
+        e = (ex * k, ey * k, ez * k)
+        tau = [g * (self.kp_torque * e[i] + self.kd_torque * (w[i] - root_angvel[i])) for i in range(3)]
+        return np.array(f + tau)
+
+
 class Simulator(ABC):
     """One humanoid (+ optional object) built from a skeleton's rest offsets."""
 
@@ -63,9 +103,9 @@ class Simulator(ABC):
         """Teleport to a state (reference-state initialisation)."""
 
     @abstractmethod
-    def step(self, pd_targets: np.ndarray, root_wrench: np.ndarray | None = None) -> None:
-        """Advance one control step with PD position targets (D,) and an optional external
-        force/torque (6,) on the pelvis (assistance; off unless asked)."""
+    def step(self, pd_targets: np.ndarray, assist: RootAssist | None = None) -> None:
+        """Advance one control step with PD position targets (D,) and optional assistance (a
+        wrench on the pelvis re-evaluated at every physics substep; off unless asked)."""
 
     @abstractmethod
     def state(self) -> SimState:

@@ -20,7 +20,7 @@ from hoi_perception.body.joints import BODY_JOINTS
 from ..clip import ObjectSpec
 from ..humanoid import build_mjcf
 from ..skeleton import HANDS
-from .base import ResetState, Simulator, SimState
+from .base import ResetState, RootAssist, Simulator, SimState
 
 try:  # import guard: Isaac Lab lives in its own environment
     from isaaclab.app import AppLauncher  # type: ignore
@@ -110,15 +110,18 @@ class IsaacLabSimulator(Simulator):
         self.sim.forward()
         self.robot.update(0.0)
 
-    def step(self, pd_targets: np.ndarray, root_wrench: np.ndarray | None = None) -> None:
+    def step(self, pd_targets: np.ndarray, assist: RootAssist | None = None) -> None:
         q = np.zeros(len(self.robot.joint_names))
         q[self.dof_idx] = pd_targets
         self.robot.set_joint_position_target(self._t(q))
-        if root_wrench is not None:
-            self.robot.set_external_force_and_torque(self._t(root_wrench[None, :3]), self._t(root_wrench[None, 3:]),
-                                                     body_ids=[self.body_idx[0]])
         dt = self.control_dt / self.substeps
+        n = lambda x: x[0].detach().cpu().numpy().astype(np.float64)  # noqa: E731
         for _ in range(self.substeps):
+            if assist is not None:  # the shared PD wrench, re-evaluated every physics step
+                d = self.robot.data
+                w = assist.wrench(n(d.root_pos_w), _xyzw(n(d.root_quat_w)), n(d.root_lin_vel_w), n(d.root_ang_vel_w))
+                self.robot.set_external_force_and_torque(self._t(w[None, None, :3]), self._t(w[None, None, 3:]),
+                                                         body_ids=[self.body_idx[0]], is_global=True)
             self.robot.write_data_to_sim()
             self.sim.step(render=False)
             self.robot.update(dt)

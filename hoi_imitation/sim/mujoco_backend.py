@@ -9,7 +9,7 @@ from hoi_perception.body.joints import BODY_JOINTS
 from ..clip import ObjectSpec
 from ..humanoid import TIMESTEP, build_mjcf
 from ..rotations import cross3
-from .base import ResetState, Simulator, SimState
+from .base import ResetState, RootAssist, Simulator, SimState
 
 
 def _xyzw(wxyz: np.ndarray) -> np.ndarray:
@@ -85,14 +85,19 @@ class MujocoSimulator(Simulator):
         d.ctrl[:] = s.dof_pos
         mujoco.mj_forward(self.model, d)
 
-    def step(self, pd_targets: np.ndarray, root_wrench: np.ndarray | None = None) -> None:
-        self.data.ctrl[:] = pd_targets
-        if root_wrench is not None:
-            self.data.xfrc_applied[self._root_body] = root_wrench
+    def step(self, pd_targets: np.ndarray, assist: RootAssist | None = None) -> None:
+        d, b = self.data, self.b
+        d.ctrl[:] = pd_targets
         for _ in range(self.substeps):
-            mujoco.mj_step(self.model, self.data)
-        if root_wrench is not None:
-            self.data.xfrc_applied[self._root_body] = 0.0
+            if assist is not None:
+                q, v = d.qpos, d.qvel
+                rot = d.xmat[b.body_ids[0]].reshape(3, 3)
+                d.xfrc_applied[self._root_body] = assist.wrench(
+                    q[b.root_qpos:b.root_qpos + 3], _xyzw(q[b.root_qpos + 3:b.root_qpos + 7]),
+                    v[b.root_qvel:b.root_qvel + 3], rot @ v[b.root_qvel + 3:b.root_qvel + 6])
+            mujoco.mj_step(self.model, d)
+        if assist is not None:
+            d.xfrc_applied[self._root_body] = 0.0
 
     def _contacts(self):
         hand = np.zeros(2, bool)

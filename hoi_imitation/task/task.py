@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.spatial.transform import Rotation
-
 from ..retarget import RefMotion
-from ..sim.base import ResetState, SimState
+from ..sim.base import ResetState, RootAssist, SimState
 from . import components as C
 
 
@@ -79,14 +77,12 @@ class ImitationTask:
             return self.ref.dof_pos[t_next] + self.cfg.action_scale * a
         return self.cfg.action_scale * np.pi * a
 
-    def assist_wrench(self, s: SimState, t: int) -> np.ndarray | None:
+    def root_assist(self, t: int) -> RootAssist | None:
+        """Assistance toward the reference root at frame t (None when off)."""
         if self.cfg.assist <= 0:
             return None
-        r, k = self.ref, self.cfg.assist
-        f = k * (2000.0 * (r.root_pos[t] - s.root_pos) + 200.0 * (r.root_linvel[t] - s.root_linvel))
-        err = (Rotation.from_quat(r.root_quat[t]) * Rotation.from_quat(s.root_quat).inv()).as_rotvec()
-        tau = k * (300.0 * err + 30.0 * (r.root_angvel[t] - s.root_angvel))
-        return np.concatenate([f, tau])
+        r = self.ref
+        return RootAssist(r.root_pos[t], r.root_quat[t], r.root_linvel[t], r.root_angvel[t], self.cfg.assist)
 
     # ---- per step
     def observe(self, s: SimState, t: int) -> np.ndarray:

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hfov", type=float, default=60.0, help="horizontal field of view when no calibration is known")
     parser.add_argument("--intrinsics", default="", help="fx,fy,cx,cy of the source images (pixels)")
     parser.add_argument("--image-topic", default="", help="image topic to read from a rosbag2")
+    parser.add_argument("--person-masks", default="",
+                        help="folder of person masks named like the frames (full body; see pipeline/mask_source.py)")
+    parser.add_argument("--object-masks", default="", help="folder of object masks named like the frames (full body)")
     parser.add_argument("--record-images", action="store_true", help="also record the input images in the bag")
     parser.add_argument("--mesh-format", choices=("ply", "glb"), default="ply")
     parser.add_argument("--mesh-every", type=int, default=30, help="write meshes of every n-th result (0 = none)")
@@ -92,6 +95,20 @@ def main(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except ValueError as exc:  # e.g. an invalid field of view
         raise CliError(str(exc)) from None
+    if bool(args.person_masks) != bool(args.object_masks):
+        source.close()
+        raise CliError("give both --person-masks and --object-masks (or neither)")
+    if args.person_masks:
+        from hoi_perception.pipeline.mask_source import MaskedSource
+
+        try:
+            source = MaskedSource(source, args.person_masks, args.object_masks)
+        except SourceError as exc:
+            source.close()
+            raise CliError(str(exc)) from None
+    elif args.task == "fullbody":
+        print("hoi-perception run: the full-body model needs person and object masks per frame; give "
+              "--person-masks and --object-masks (frames without them are rejected)", file=sys.stderr)
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -160,6 +177,8 @@ def main(args: argparse.Namespace) -> int:
             report["clips"].append(clip.file_path)
         if last is not None and args.mesh_every:
             _write_meshes(args, out, last[1], bag.topologies, sinks)
+        if getattr(source, "missing", None):
+            report["frames_without_masks"] = source.missing[:50]
         report["bag"] = str(bag_path)
         report["seconds"] = round(time.monotonic() - t0, 3)
         sinks.write_report(out / "report.json", report)

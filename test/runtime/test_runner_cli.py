@@ -150,3 +150,56 @@ def test_run_with_the_shipped_handobject_model(tmp_path, video):
         n = sum(1 for _, c, _ in make_reader(fh).iter_messages() if c.topic == "/hoi/handobject")
     assert n == report["results"]
     assert len(list((tmp_path / "o" / "overlays").glob("*.jpg"))) == report["results"]
+
+
+BEHAVE = shared_data_dir() / "images" / "hoi_noncommercial" / "behave_frames_contho"
+
+
+@pytest.fixture()
+def behave_folder(tmp_path):
+    """Three real BEHAVE frames with their person/object masks; the third frame has no masks."""
+    import shutil
+
+    if not (BEHAVE / "img").is_dir():
+        pytest.skip(f"shared BEHAVE frames {BEHAVE} are missing")
+    names = sorted(p.stem for p in (BEHAVE / "img").glob("*.jpg"))[:3]
+    for sub in ("img", "mask_h", "mask_o"):
+        (tmp_path / sub).mkdir()
+    for i, n in enumerate(names):
+        shutil.copy(BEHAVE / "img" / f"{n}.jpg", tmp_path / "img")
+        if i < 2:
+            shutil.copy(BEHAVE / "mask_h" / f"{n}.jpg", tmp_path / "mask_h")
+            shutil.copy(BEHAVE / "mask_o" / f"{n}.jpg", tmp_path / "mask_o")
+    return tmp_path, names
+
+
+def test_run_fullbody_with_mask_folders(tmp_path, behave_folder):
+    """The shipped full-body model on real frames, masks read from an upstream segmenter's folders;
+    a frame without masks is rejected by name and the run goes on."""
+    import json
+
+    d, names = behave_folder
+    p = run("--task", "fullbody", "--source", d / "img", "--person-masks", d / "mask_h", "--object-masks",
+            d / "mask_o", "--out", tmp_path / "o", "--no-progress", timeout=300)
+    assert p.returncode == 0, p.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["model"] == "fullbody" and report["frames_read"] == 3
+    assert report["results"] == 2 and report["skipped_frames"] == 1
+    assert report["frames_without_masks"] == [names[2]]
+    assert "needs instance masks" in report["errors"][0]
+
+
+def test_run_fullbody_mask_folder_errors(tmp_path, behave_folder):
+    import cv2
+
+    d, _ = behave_folder
+    common = ["--task", "fullbody", "--source", d / "img", "--no-progress"]
+    p = run(*common, "--person-masks", d / "mask_h", "--out", tmp_path / "a")
+    assert p.returncode == 2 and "give both --person-masks and --object-masks" in p.stderr
+    p = run(*common, "--person-masks", d / "mask_h", "--object-masks", d / "nope", "--out", tmp_path / "b")
+    assert p.returncode == 2 and "object mask folder" in p.stderr and "does not exist" in p.stderr
+    f = next((d / "mask_o").glob("*.jpg"))
+    cv2.imwrite(str(f), np.zeros((10, 12), np.uint8))  # wrong size
+    p = run(*common, "--person-masks", d / "mask_h", "--object-masks", d / "mask_o", "--out", tmp_path / "c",
+            timeout=300)
+    assert p.returncode == 2 and "but the image is" in p.stderr and "Traceback" not in p.stderr
