@@ -28,6 +28,8 @@ def main(argv=None) -> int:
     ap.add_argument("--frames", type=int, default=6, help="frames per clip (2-6)")
     ap.add_argument("--n", type=int, default=0, help="clips (0 = all)")
     ap.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch", "tensorrt"))
+    ap.add_argument("--depth", choices=("rigid", "translation"),
+                    help="give the rendered depth (RGB-D camera) and fit each pose to it by ICP")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -51,7 +53,7 @@ def main(argv=None) -> int:
             print(f"warning: clip {i} is from split {meta.get('split')!r}, not heldout", file=sys.stderr)
         frames = list(range(min(args.frames, int(meta["frames"]))))
         try:
-            rows.append(evaluate_clip(model, arrays, meta, frames))
+            rows.append(evaluate_clip(model, arrays, meta, frames, depth_mode=args.depth))
         except InferenceError as exc:
             failures.append(f"clip {i}: {exc}")
     keys = ["chamfer_cm2", "f5", "f10", "chamfer_cm2_raw", "f5_raw", "f10_raw", "rpe_trans_cm", "rpe_rot_deg", "ate_m",
@@ -59,9 +61,10 @@ def main(argv=None) -> int:
     summary = {k: float(np.mean([r[k] for r in rows])) if rows else float("nan") for k in keys}
     summary["chamfer_cm2_median"] = float(np.median([r["chamfer_cm2"] for r in rows])) if rows else float("nan")
     summary.update(clips=len(rows), failed=len(failures), frames=args.frames, backend=args.backend, model=card["name"],
+                   depth=args.depth or "none",
                    cpu=platform.processor() or platform.machine(), threads=1)
     print(f"hand-object reconstruction, {len(rows)} held-out synthetic clips ({args.data}), {args.frames} frames, "
-          f"{args.backend}, 1 thread  [held-out synthetic objects, not HO3D]")
+          f"{args.backend}, 1 thread, depth ICP: {args.depth or 'none'}  [held-out synthetic objects, not HO3D]")
     print(f"  Chamfer (HOLD, cm^2, after scale+translation ICP): mean {summary['chamfer_cm2']:.3f}  median {summary['chamfer_cm2_median']:.3f}")
     print(f"  F@5mm {100 * summary['f5']:.1f} %   F@10mm {100 * summary['f10']:.1f} %")
     print(f"  raw (no alignment): Chamfer {summary['chamfer_cm2_raw']:.3f} cm^2  F@5 {100 * summary['f5_raw']:.1f} %  F@10 {100 * summary['f10_raw']:.1f} %")

@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--action-mode", choices=["residual", "absolute"], default="residual")
     t.add_argument("--assist", type=float, default=0.0, help="residual root force gain (0 = none)")
+    t.add_argument("--assist-final", type=float, default=0.0, help="gain at the end of the anneal")
+    t.add_argument("--assist-anneal-steps", type=int, default=0,
+                   help="anneal the gain from --assist to --assist-final over this many steps (0 = constant)")
+    t.add_argument("--init", help="start a new run from another run's checkpoint folder (e.g. an assisted run)")
     t.add_argument("--termination", type=float, default=0.3, help="early-termination distance, m")
     t.add_argument("--backend", default="mujoco", choices=["mujoco", "isaaclab"])
     e = sub.add_parser("eval", help="success rate, G-MPJPE, MPJPE, object errors, rollout video")
@@ -51,10 +55,11 @@ def main(argv: list[str] | None = None) -> int:
             from .task import TaskConfig  # noqa: PLC0415
             from .train import train  # noqa: PLC0415
 
-            cfg = TaskConfig(action_mode=a.action_mode, assist=a.assist, termination_distance=a.termination)
+            cfg = TaskConfig(action_mode=a.action_mode, assist=a.assist, termination_distance=a.termination,
+                             assist_final=a.assist_final, assist_anneal_steps=a.assist_anneal_steps)
             res = train(a.clip, a.steps, a.out, n_envs=a.envs, cfg=cfg, seed=a.seed, checkpoint_every=a.checkpoint_every,
                         n_steps=a.n_steps, batch_size=a.batch_size, lr=a.lr,
-                        net=tuple(int(x) for x in a.net.split(",")), backend=a.backend)
+                        net=tuple(int(x) for x in a.net.split(",")), backend=a.backend, init_from=a.init)
         elif a.cmd == "eval":
             from .evaluate import evaluate  # noqa: PLC0415
 

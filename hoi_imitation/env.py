@@ -53,5 +53,9 @@ class ImitationEnv(gym.Env):
         info = {"frame": self.t, "terms": terms}
         return self.task.observe(s, self.t), reward, terminated, truncated, info
 
+    def set_assist(self, gain: float) -> None:
+        """Change the assistance gain (the training curriculum calls this between rollouts)."""
+        self.cfg.assist = float(gain)
+
     def close(self):
         self.sim.close()

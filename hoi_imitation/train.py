@@ -61,6 +61,8 @@ def _rmtree(p: Path) -> None:
 
 
 def _load_checkpoint(out: Path, model: PPO, venv: VecNormalize) -> int:
+    """Restore policy, optimiser and observation statistics from OUT/checkpoint (or the .old copy
+    a kill mid-swap leaves); returns the step count stored with it (0 when there is none)."""
     for name in (CKPT, CKPT + ".old"):
         d = out / name
         if (d / "state.json").is_file() and (d / "model.pt").is_file():
@@ -75,12 +77,24 @@ def _load_checkpoint(out: Path, model: PPO, venv: VecNormalize) -> int:
     return 0
 
 
-class _Progress(BaseCallback):
-    """tqdm bar, CSV row per rollout, checkpoint + exported policy every ``every`` steps."""
+def assist_at(cfg: TaskConfig, step: int) -> float:
+    """The assistance gain at a training step: ``cfg.assist``, then linearly to
+    ``cfg.assist_final`` over ``cfg.assist_anneal_steps`` (a curriculum that takes the help away)."""
+    if cfg.assist_anneal_steps <= 0:
+        return cfg.assist
+    a = min(1.0, max(0.0, step / cfg.assist_anneal_steps))
+    return float(cfg.assist + a * (cfg.assist_final - cfg.assist))
 
-    def __init__(self, out: Path, total: int, start: int, every: int, venv: VecNormalize, meta: dict):
+
+class _Progress(BaseCallback):
+    """tqdm bar, CSV row per rollout, checkpoint + exported policy every ``every`` steps, and the
+    assistance schedule (set in every environment before each rollout)."""
+
+    def __init__(self, out: Path, total: int, start: int, every: int, venv: VecNormalize, meta: dict,
+                 cfg: TaskConfig):
         super().__init__()
         self.out, self.total, self.start, self.every, self.venv, self.meta = out, total, start, every, venv, meta
+        self.cfg = cfg
         self.last_ckpt = start
         self.t0 = time.time()
         self.bar = None
@@ -88,6 +102,10 @@ class _Progress(BaseCallback):
 
     def _on_training_start(self):
         self.bar = tqdm(total=self.total, initial=self.start, unit="step", dynamic_ncols=True, mininterval=2.0)
+
+    def _on_rollout_start(self):
+        if self.cfg.assist_anneal_steps > 0:
+            self.training_env.env_method("set_assist", assist_at(self.cfg, self.num_timesteps))
 
     def _on_step(self) -> bool:
         self.bar.update(self.training_env.num_envs)
@@ -98,6 +116,8 @@ class _Progress(BaseCallback):
     def save(self):
         self.last_ckpt = self.num_timesteps
         meta = dict(self.meta, wall_time_s=self.meta.get("wall_time_s", 0.0) + time.time() - self.t0)
+        # the exported policy records the assistance it was trained under at this step (eval uses it)
+        meta["task"] = dict(meta["task"], assist=assist_at(self.cfg, self.num_timesteps))
         _save_checkpoint(self.out, self.model, self.venv, meta)
         export_policy(self.model, self.venv.obs_rms.mean, self.venv.obs_rms.var, self.out,
                       dict(meta, num_timesteps=int(self.num_timesteps)))
@@ -105,6 +125,7 @@ class _Progress(BaseCallback):
     def _on_rollout_end(self):
         buf = self.model.ep_info_buffer
         row = {"timesteps": self.num_timesteps, "wall_s": round(time.time() - self.t0, 1),
+               "assist": round(assist_at(self.cfg, self.num_timesteps), 4),
                "steps_per_s": round((self.num_timesteps - self.start) / max(time.time() - self.t0, 1e-9), 1),
                "ep_rew_mean": round(float(np.mean([e["r"] for e in buf])), 4) if buf else "",
                "ep_len_mean": round(float(np.mean([e["l"] for e in buf])), 2) if buf else ""}
@@ -122,8 +143,11 @@ class _Progress(BaseCallback):
 
 def train(clip: str, steps: int, out: str | Path, n_envs: int = 1, cfg: TaskConfig | None = None, seed: int = 0,
           checkpoint_every: int = 50_000, n_steps: int = 2048, batch_size: int = 512, lr: float = 3e-4,
-          net: tuple[int, ...] = (512, 256), backend: str = "mujoco", torch_threads: int = 1) -> dict:
-    """Train (or resume) until ``steps`` environment steps in total. Returns a summary."""
+          net: tuple[int, ...] = (512, 256), backend: str = "mujoco", torch_threads: int = 1,
+          init_from: str | Path | None = None) -> dict:
+    """Train (or resume) until ``steps`` environment steps in total. A new run may start from
+    another run's checkpoint (``init_from``: policy, optimiser, observation statistics; its step
+    count starts at 0). Returns a summary."""
     torch.set_num_threads(torch_threads)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -136,11 +160,16 @@ def train(clip: str, steps: int, out: str | Path, n_envs: int = 1, cfg: TaskConf
     if (out / CKPT / "state.json").is_file():
         prev_meta = json.loads((out / CKPT / "state.json").read_text())
     start = _load_checkpoint(out, model, venv)
+    if start == 0 and init_from is not None:
+        if _load_checkpoint(Path(init_from), model, venv) == 0:
+            raise FileNotFoundError(f"--init {init_from}: no checkpoint there")
+        model.num_timesteps = 0
     meta = {"clip": str(clip), "task": cfg.to_dict(), "n_envs": n_envs, "seed": seed, "backend": backend,
-            "wall_time_s": float(prev_meta.get("wall_time_s", 0.0)), "net": list(net), "resumed_from": start}
+            "wall_time_s": float(prev_meta.get("wall_time_s", 0.0)), "net": list(net), "resumed_from": start,
+            "init_from": prev_meta.get("init_from", str(init_from) if init_from else None)}
     (out / "run.json").write_text(json.dumps(meta, indent=2))
     t0 = time.time()
-    cb = _Progress(out, steps, start, checkpoint_every, venv, meta)
+    cb = _Progress(out, steps, start, checkpoint_every, venv, meta, cfg)
     if steps > start:
         model.learn(total_timesteps=steps - start, callback=cb, reset_num_timesteps=False)
         cb.save()

@@ -24,6 +24,9 @@ class TaskConfig:
     smooth_sigma: float = 0.0
     # Residual root force/torque toward the reference (0 = none). Reported when used.
     assist: float = 0.0
+    # Curriculum: the gain goes linearly from `assist` to `assist_final` over this many training steps.
+    assist_final: float = 0.0
+    assist_anneal_steps: int = 0
     weights: dict = field(default_factory=lambda: {
         "rotation": 0.35, "velocity": 0.1, "end_effector": 0.15, "body_position": 0.2, "root": 0.1,
         "object": 0.15, "contact": 0.05})

@@ -25,13 +25,26 @@ def gt_mesh_aligned(arrays: dict, meta: dict, ref: int = 0):
     return v, asset.faces, syms
 
 
-def evaluate_clip(model, arrays: dict, meta: dict, frames, n_samples: int = 10000) -> dict:
+def clip_depths(arrays: dict, frames) -> np.ndarray:
+    """The engine's rendered depth of the given frames, metres, NaN where nothing was hit."""
+    from hoi_perception.synth.engine import decode_png
+
+    d = np.stack([decode_png(arrays[f"depth_{t}"]).astype(np.float32) / 1000.0 for t in frames])
+    return np.where(d > 0, d, np.nan)
+
+
+def evaluate_clip(model, arrays: dict, meta: dict, frames, n_samples: int = 10000, depth_mode: str | None = None) -> dict:
+    """Metrics of one clip. With ``depth_mode`` ("rigid" or "translation") the rendered depth is
+    given to the model, as an RGB-D camera would, and the poses are fitted to it by ICP."""
     item = clip_item(arrays, frames)
     t = len(frames)
     images = (item["images"][:t].transpose(0, 2, 3, 1) * 255 + 0.5).astype(np.uint8)
     kmats = arrays["K"][list(frames)].astype(np.float64)
+    depths = clip_depths(arrays, frames) if depth_mode else None
     t0 = time.perf_counter()
-    clip = model.reconstruct(images, kmats)
+    # the silhouette refinement as the model card sets it (what the live node does)
+    clip = model.reconstruct(images, kmats, refine=bool(model.card.get("refine", True)), depths=depths,
+                             depth_mode=depth_mode or "translation")
     dt = time.perf_counter() - t0
     gv, gf, syms = gt_mesh_aligned(arrays, meta, frames[0])
     pred = M.sample_surface(clip.vertices, clip.faces, n_samples, seed=0)

@@ -20,7 +20,7 @@ from hoi_perception.pipeline.types import CameraIntrinsics, InputError
 from .data import MAX_FRAMES, intrinsics_vector
 from .geometry import IMAGE_SIZE, MASK_SIZE, decode_point
 from .mesh import EmptyShapeError, occupancy_to_mesh
-from .pose import decode_poses, refine_translation
+from .pose import decode_poses, depth_points, refine_translation, refine_with_depth
 
 log = logging.getLogger("hoi_perception.handobject")
 
@@ -44,6 +44,17 @@ def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE) 
     return img, kk
 
 
+def crop_square_depth(depth: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
+    """The same centre crop and resize as `crop_square`, for a depth image (nearest neighbour, so
+    no depth is invented across object edges); metres, NaN where unknown."""
+    d = np.asarray(depth, np.float32)
+    h, w = d.shape[:2]
+    s = min(h, w)
+    x0, y0 = (w - s) // 2, (h - s) // 2
+    d = np.where(np.isfinite(d) & (d > 0), d, np.nan).astype(np.float32)
+    return cv2.resize(d[y0:y0 + s, x0:x0 + s], (size, size), interpolation=cv2.INTER_NEAREST)
+
+
 @dataclass
 class ClipResult:
     vertices: np.ndarray  # (V, 3) object frame (aligned with keyframe 0's camera), metres
@@ -59,6 +70,7 @@ class ClipResult:
     images: np.ndarray  # (T, 128, 128, 3) network images
     frame_weights: np.ndarray | None = None
     messages: list = field(default_factory=list)
+    depth_rms_m: np.ndarray | None = None  # (T,) ICP residual per keyframe where depth was used, else NaN
 
     @property
     def confidence(self) -> float:
@@ -102,8 +114,11 @@ class HandObjectModel:
             res[n] = a if n == "occupancy" else a[:t]
         return res
 
-    def reconstruct(self, images: np.ndarray, kmats: np.ndarray, refine: bool = True) -> ClipResult:
-        """Reconstruct from T (2..6) square network images with their intrinsics."""
+    def reconstruct(self, images: np.ndarray, kmats: np.ndarray, refine: bool = True,
+                    depths: np.ndarray | None = None, depth_mode: str = "translation") -> ClipResult:
+        """Reconstruct from T (2..6) square network images with their intrinsics. With ``depths``
+        ((T, 128, 128) metres, NaN/0 unknown, e.g. from `crop_square_depth`) each keyframe's pose
+        is then fitted to the observed object points by ICP (`pose.refine_with_depth`)."""
         t = len(images)
         if t < MIN_FRAMES:
             raise InputError(f"need at least {MIN_FRAMES} frames to reconstruct an object, got {t}")
@@ -134,6 +149,9 @@ class HandObjectModel:
             if not refine:
                 iou_a[i] = iou(sil, masks[i, 0] > 0.5)
             iou_v[i] = iou(sil, masks[i, 1] > 0.5)
+        depth_rms = np.full(t, np.nan)
+        if depths is not None:
+            depth_rms = self._fit_depth(verts, poses, masks, kmats, depths, depth_mode)
         # hands: (u, v) soft-argmax, wrist depth and relative depths
         kx = kmats[:, None]
         z_root = np.exp(out["hand_z"][:, 0]) * kmats[:, 0, 0] / IMAGE_SIZE
@@ -150,7 +168,25 @@ class HandObjectModel:
             msgs.append(f"keyframe {i}: the object is barely visible ({int(obj_vis[i])} mask pixels); its pose is unreliable")
         return ClipResult(vertices=verts, faces=faces, poses=poses, poses_raw=poses_raw, hand_joints=hand.astype(np.float32),
                           hand_visible=hand_vis, masks=masks, iou_amodal=iou_a, iou_visible=iou_v, kmats=kmats,
-                          images=images, messages=msgs)
+                          images=images, messages=msgs, depth_rms_m=depth_rms)
+
+    @staticmethod
+    def _fit_depth(verts, poses, masks, kmats, depths, mode) -> np.ndarray:
+        """ICP of every keyframe's pose (in place) to its depth inside the predicted visible-object
+        mask, shrunk by a pixel so that edge pixels (often background or hand) stay out."""
+        if depths.shape != (len(poses), IMAGE_SIZE, IMAGE_SIZE):
+            raise InputError(f"depth must be ({len(poses)}, {IMAGE_SIZE}, {IMAGE_SIZE}) at the network resolution, "
+                             f"got {depths.shape}")
+        rms = np.full(len(poses), np.nan)
+        kernel = np.ones((3, 3), np.uint8)
+        for i in range(len(poses)):
+            vis = cv2.resize((masks[i, 1] > 0.5).astype(np.uint8), (IMAGE_SIZE, IMAGE_SIZE),
+                             interpolation=cv2.INTER_NEAREST)
+            vis = cv2.erode(vis, kernel) > 0
+            pts = depth_points(depths[i], vis, kmats[i])
+            poses[i], r = refine_with_depth(verts, poses[i], pts, mode=mode)
+            rms[i] = np.nan if r is None else r
+        return rms
 
 
 def load_torch_model(model_dir: Path):

@@ -1,5 +1,5 @@
-"""Per-frame object pose: decoding the network's pose head and render-and-compare refinement of the
-translation against the completed (amodal) mask."""
+"""Per-frame object pose: decoding the network's pose head, render-and-compare refinement of the
+translation against the completed (amodal) mask, and ICP against depth where a depth image exists."""
 from __future__ import annotations
 
 import numpy as np
@@ -61,6 +61,60 @@ def refine_translation(verts: np.ndarray, faces: np.ndarray, pose: np.ndarray, k
         cur = cur.copy()
         cur[:3, 3] = [(u - k[0, 2]) * z_new / k[0, 0], (vv - k[1, 2]) * z_new / k[1, 1], z_new]
     return best, float(first), float(best_iou)
+
+
+def depth_points(depth: np.ndarray, mask: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Camera-frame points (N, 3) of the pixels inside ``mask`` with a valid depth (metres)."""
+    d = np.asarray(depth, np.float64)
+    ok = mask.astype(bool) & np.isfinite(d) & (d > 0)
+    ys, xs = np.nonzero(ok)
+    z = d[ys, xs]
+    return np.stack([(xs - k[0, 2]) * z / k[0, 0], (ys - k[1, 2]) * z / k[1, 1], z], 1)
+
+
+def _kabsch(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R, t minimising sum |R src + t - dst|^2."""
+    cs, cd = src.mean(0), dst.mean(0)
+    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return r, cd - r @ cs
+
+
+def refine_with_depth(verts: np.ndarray, pose: np.ndarray, points: np.ndarray, mode: str = "translation",
+                      iters: int = 40, keep: float = 0.9, min_points: int = 30) -> tuple[np.ndarray, float | None]:
+    """ICP of the reconstructed mesh (vertices in the object frame) to the observed object points
+    (camera frame, from depth inside the visible-object mask). Each observed point is matched to
+    its nearest mesh vertex, so a partial view pulls only the side it sees; the worst (1 - keep)
+    matches are dropped as mask-edge or hand pixels. ``mode`` "translation" (default) updates the
+    translation only; "rigid" also the rotation, which an imperfect reconstructed shape drags off
+    (measured in the model card: rotation error 11 -> 35 deg on held-out clips). Returns (pose,
+    RMS residual in metres), or the input pose and None when there are too few points."""
+    from scipy.spatial import cKDTree
+
+    if mode not in ("rigid", "translation"):
+        raise ValueError(f"mode must be 'rigid' or 'translation', got {mode!r}")
+    if len(points) < min_points or len(verts) < 4:
+        return pose, None
+    tree = cKDTree(np.asarray(verts, np.float64))
+    cur = np.asarray(pose, np.float64).copy()
+    rms = None
+    for _ in range(iters):
+        r, t = cur[:3, :3], cur[:3, 3]
+        local = (points - t) @ r  # observed points in the object frame
+        dist, idx = tree.query(local)
+        sel = dist <= np.quantile(dist, keep)
+        m, d = tree.data[idx[sel]], points[sel]
+        if mode == "rigid":
+            r_new, t_new = _kabsch(m, d)
+        else:
+            r_new, t_new = r, (d - m @ r.T).mean(0)
+        step = np.linalg.norm(t_new - t)
+        cur[:3, :3], cur[:3, 3] = r_new, t_new
+        rms = float(np.sqrt(np.mean(np.sum((m @ r_new.T + t_new - d) ** 2, axis=1))))
+        if step < 1e-5:
+            break
+    return cur, rms
 
 
 def matrix_to_quat_xyzw(r: np.ndarray) -> np.ndarray:

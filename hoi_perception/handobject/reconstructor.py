@@ -11,6 +11,9 @@ one pose per keyframe and the newest frame's hand joints. Bad input never crashe
 * no hand visible: the object is still published, `hands` is empty, logged;
 * a clip longer than the buffer: the oldest keyframe drops out (rolling);
 * an empty predicted shape: InferenceError with the reason (never an empty mesh).
+
+With a depth image on the frames (RGB-D camera) every keyframe pose is fitted to the observed
+object points by ICP (`pose.refine_with_depth`, translation only by default).
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from hoi_perception.pipeline.types import (
 )
 
 from .data import MAX_FRAMES
-from .infer import MIN_FRAMES, OBJECT_MIN_PIXELS, HandObjectModel, crop_square
+from .infer import MIN_FRAMES, OBJECT_MIN_PIXELS, HandObjectModel, crop_square, crop_square_depth
 from .pose import matrix_to_quat_xyzw
 
 log = logging.getLogger("hoi_perception.handobject")
@@ -47,13 +50,14 @@ class HandObjectReconstructor(Reconstructor):
     task = "handobject"
 
     def __init__(self, model_dir: Path, card: dict, backend: str = "onnxruntime", keyframes: int | None = None,
-                 refine: bool = True, threads: int = 1):
+                 refine: bool = True, threads: int = 1, depth_mode: str = "translation"):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
         if not MIN_FRAMES <= self.keyframes <= MAX_FRAMES:
             raise ModelNotAvailable(f"model {self.name!r}: keyframes must be {MIN_FRAMES}-{MAX_FRAMES}, got {self.keyframes}")
         self.model = HandObjectModel(model_dir, backend=backend, threads=threads, card=card)
         self.refine = refine
+        self.depth_mode = depth_mode  # ICP of each keyframe pose to the frame's depth, when it has one
         self.buffer: deque = deque(maxlen=self.keyframes)
         self.messages: list[str] = []  # the latest reasons for no/partial results (also logged)
         self.last_clip = None
@@ -73,14 +77,20 @@ class HandObjectReconstructor(Reconstructor):
                       f"{frame.frame_id!r} differs from the keyframes; restarting the keyframe buffer")
             self.buffer.clear()
         img, k = crop_square(frame.image, frame.intrinsics)
-        self.buffer.append((key, frame, img, k))
+        depth = crop_square_depth(frame.depth) if frame.depth is not None else None
+        if self.buffer and (depth is None) != (self.buffer[-1][4] is None):
+            self._say(f"frame {frame.index}: depth {'appeared' if depth is not None else 'vanished'}; restarting the "
+                      f"keyframe buffer")
+            self.buffer.clear()
+        self.buffer.append((key, frame, img, k, depth))
         if len(self.buffer) < MIN_FRAMES:
             self._say(f"frame {frame.index}: keyframe buffer filling ({len(self.buffer)}/{MIN_FRAMES} frames needed)")
             return None
         frames = [b[1] for b in self.buffer]
         images = np.stack([b[2] for b in self.buffer])
         kmats = np.stack([b[3] for b in self.buffer])
-        clip = self.model.reconstruct(images, kmats, refine=self.refine)
+        depths = np.stack([b[4] for b in self.buffer]) if self.buffer[-1][4] is not None else None
+        clip = self.model.reconstruct(images, kmats, refine=self.refine, depths=depths, depth_mode=self.depth_mode)
         visible = (clip.masks[-1, 1] > 0.5).sum()
         if visible < OBJECT_MIN_PIXELS:
             self.buffer.pop()
@@ -111,8 +121,9 @@ class HandObjectReconstructor(Reconstructor):
 
 def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     """Registry entry point. Options: backend ('onnxruntime' default, 'torch', 'tensorrt'), keyframes,
-    refine, threads."""
+    refine, threads, depth_mode ('translation' default, 'rigid')."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
                                    refine=bool(options.get("refine", card.get("refine", True))),
-                                   threads=int(options.get("threads", 1)))
+                                   threads=int(options.get("threads", 1)),
+                                   depth_mode=str(options.get("depth_mode", card.get("depth_icp", "translation"))))

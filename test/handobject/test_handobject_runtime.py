@@ -99,3 +99,24 @@ def test_shipped_model_through_registry():
     for i in range(3):
         r = rec.reconstruct(_frame(np.full((120, 160, 3), 90, np.uint8), i))
         assert r is None or len(r.object.mesh.faces) > 0
+
+
+def test_depth_reaches_the_pose_fit(tiny_model_dir):
+    """Frames with depth: the keyframe poses are fitted to it (a residual per keyframe); a depth
+    image of the wrong size is a clear error; frames without depth leave the residual unset."""
+    from hoi_perception.handobject.infer import crop_square_depth
+
+    m = HandObjectModel(tiny_model_dir)
+    k = np.array([[110.0, 0, 63.5], [0, 110, 63.5], [0, 0, 1]])
+    imgs = np.stack([_synthetic_image(128, 128, s) for s in (0, 2)])
+    rgbd = crop_square_depth(np.full((120, 160), 0.4, np.float32))
+    assert rgbd.shape == (128, 128) and np.isfinite(rgbd).all()
+    assert np.isnan(crop_square_depth(np.zeros((120, 160), np.float32))).all()  # 0 = unknown
+    plain = m.reconstruct(imgs, np.stack([k] * 2), refine=False)
+    assert np.isnan(plain.depth_rms_m).all()
+    with pytest.raises(InputError, match="network resolution"):
+        m.reconstruct(imgs, np.stack([k] * 2), refine=False, depths=np.full((2, 64, 64), 0.4, np.float32))
+    # the tiny untrained network may or may not see an object: where it does, ICP ran
+    with_depth = m.reconstruct(imgs, np.stack([k] * 2), refine=False, depths=np.stack([rgbd] * 2))
+    seen = (with_depth.masks[:, 1] > 0.5).sum((1, 2)) > 10
+    assert np.isfinite(with_depth.depth_rms_m[seen]).all()

@@ -98,3 +98,38 @@ def test_isaaclab_backend_is_import_guarded():
         from hoi_imitation.sim import make_simulator
 
         make_simulator("bullet", np.zeros((22, 3)), None, 1 / 30)
+
+
+def test_assist_wrench_is_a_pd_toward_the_target():
+    from scipy.spatial.transform import Rotation
+
+    from hoi_imitation.sim.base import RootAssist
+
+    rng = np.random.default_rng(0)
+    q_target, q_root = Rotation.random(2, random_state=1).as_quat()
+    a = RootAssist(rng.normal(size=3), q_target, rng.normal(size=3), rng.normal(size=3), gain=1.5)
+    p, v, w = rng.normal(size=(3, 3))
+    got = a.wrench(p, q_root, v, w)
+    rot_err = (Rotation.from_quat(q_target) * Rotation.from_quat(q_root).inv()).as_rotvec()
+    want = 1.5 * np.concatenate([2000 * (a.pos - p) + 200 * (a.linvel - v), 300 * rot_err + 30 * (a.angvel - w)])
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    at_target = a.wrench(a.pos, a.quat, a.linvel, a.angvel)
+    np.testing.assert_allclose(at_target, 0.0, atol=1e-9)
+
+
+def test_assist_keeps_the_reference_pd_body_up(walk_path):
+    """The assistance is re-evaluated every physics substep: with it the reference PD targets
+    alone follow the walk for 2 s; without it the body falls within ~1 s (both measured)."""
+
+    def frames_tracked(assist):
+        e = ImitationEnv(walk_path, TaskConfig(assist=assist, rsi=False, termination_distance=0.5))
+        e.reset(options={"start": 0})
+        n = 0
+        for n in range(1, 61):
+            if e.step(np.zeros(e.action_space.shape))[2]:
+                break
+        e.close()
+        return n
+
+    assert frames_tracked(0.0) < 40
+    assert frames_tracked(1.0) == 60
