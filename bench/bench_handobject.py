@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     ap.add_argument("--frames", type=int, default=6, help="frames per clip (2-6)")
     ap.add_argument("--n", type=int, default=0, help="clips (0 = all)")
     ap.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch", "tensorrt"))
-    ap.add_argument("--depth", choices=("rigid", "translation"),
+    ap.add_argument("--depth", choices=("shared", "translation", "rigid"),
                     help="give the rendered depth (RGB-D camera) and fit each pose to it by ICP")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)

@@ -34,7 +34,7 @@ def clip_depths(arrays: dict, frames) -> np.ndarray:
 
 
 def evaluate_clip(model, arrays: dict, meta: dict, frames, n_samples: int = 10000, depth_mode: str | None = None) -> dict:
-    """Metrics of one clip. With ``depth_mode`` ("rigid" or "translation") the rendered depth is
+    """Metrics of one clip. With ``depth_mode`` ("shared", "translation" or "rigid") the rendered depth is
     given to the model, as an RGB-D camera would, and the poses are fitted to it by ICP."""
     item = clip_item(arrays, frames)
     t = len(frames)
@@ -44,7 +44,7 @@ def evaluate_clip(model, arrays: dict, meta: dict, frames, n_samples: int = 1000
     t0 = time.perf_counter()
     # the silhouette refinement as the model card sets it (what the live node does)
     clip = model.reconstruct(images, kmats, refine=bool(model.card.get("refine", True)), depths=depths,
-                             depth_mode=depth_mode or "translation")
+                             depth_mode=depth_mode or "shared")
     dt = time.perf_counter() - t0
     gv, gf, syms = gt_mesh_aligned(arrays, meta, frames[0])
     pred = M.sample_surface(clip.vertices, clip.faces, n_samples, seed=0)

@@ -28,7 +28,8 @@ INPUT_NAMES = ("images", "intrinsics", "valid")
 OUTPUT_NAMES = ("occupancy", "masks", "pose", "hand_uv", "hand_z", "hand_conf")
 MIN_FRAMES = 2
 HAND_MIN_PIXELS = 12  # predicted hand mask pixels (64x64) below which no hand is reported
-OBJECT_MIN_PIXELS = 6  # predicted visible-object pixels (64x64) below which the object is not in view
+OBJECT_MIN_PIXELS = 6
+DEPTH_MODES = ("shared", "translation", "rigid")  # pose fits to depth; see HandObjectModel._fit_depth  # predicted visible-object pixels (64x64) below which the object is not in view
 
 
 def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +116,7 @@ class HandObjectModel:
         return res
 
     def reconstruct(self, images: np.ndarray, kmats: np.ndarray, refine: bool = True,
-                    depths: np.ndarray | None = None, depth_mode: str = "translation") -> ClipResult:
+                    depths: np.ndarray | None = None, depth_mode: str = "shared") -> ClipResult:
         """Reconstruct from T (2..6) square network images with their intrinsics. With ``depths``
         ((T, 128, 128) metres, NaN/0 unknown, e.g. from `crop_square_depth`) each keyframe's pose
         is then fitted to the observed object points by ICP (`pose.refine_with_depth`)."""
@@ -173,19 +174,38 @@ class HandObjectModel:
     @staticmethod
     def _fit_depth(verts, poses, masks, kmats, depths, mode) -> np.ndarray:
         """ICP of every keyframe's pose (in place) to its depth inside the predicted visible-object
-        mask, shrunk by a pixel so that edge pixels (often background or hand) stay out."""
+        mask, shrunk by a pixel so that edge pixels (often background or hand) stay out. Mode
+        "shared" fits the translation per keyframe, then applies one correction to all of them:
+        the median offset in the object frame (the reconstructed shape's origin sits off the
+        observed surface by the same amount in every frame), so frame-to-frame motion is kept."""
         if depths.shape != (len(poses), IMAGE_SIZE, IMAGE_SIZE):
             raise InputError(f"depth must be ({len(poses)}, {IMAGE_SIZE}, {IMAGE_SIZE}) at the network resolution, "
                              f"got {depths.shape}")
+        if mode not in DEPTH_MODES:
+            raise ValueError(f"depth mode must be one of {', '.join(DEPTH_MODES)}, got {mode!r}")
         rms = np.full(len(poses), np.nan)
         kernel = np.ones((3, 3), np.uint8)
+        offsets = []  # object-frame translation corrections ("shared")
+        from scipy.spatial import cKDTree
+
+        tree = cKDTree(np.asarray(verts, np.float64))
         for i in range(len(poses)):
             vis = cv2.resize((masks[i, 1] > 0.5).astype(np.uint8), (IMAGE_SIZE, IMAGE_SIZE),
                              interpolation=cv2.INTER_NEAREST)
             vis = cv2.erode(vis, kernel) > 0
             pts = depth_points(depths[i], vis, kmats[i])
-            poses[i], r = refine_with_depth(verts, poses[i], pts, mode=mode)
-            rms[i] = np.nan if r is None else r
+            fitted, r = refine_with_depth(verts, poses[i], pts, mode="rigid" if mode == "rigid" else "translation",
+                                          tree=tree)
+            if r is None:
+                continue
+            rms[i] = r
+            if mode == "shared":
+                offsets.append(poses[i, :3, :3].T @ (fitted[:3, 3] - poses[i, :3, 3]))
+            else:
+                poses[i] = fitted
+        if offsets:
+            d = np.median(np.stack(offsets), axis=0)
+            poses[:, :3, 3] += np.einsum("tij,j->ti", poses[:, :3, :3], d)
         return rms
 
 

@@ -13,7 +13,7 @@ one pose per keyframe and the newest frame's hand joints. Bad input never crashe
 * an empty predicted shape: InferenceError with the reason (never an empty mesh).
 
 With a depth image on the frames (RGB-D camera) every keyframe pose is fitted to the observed
-object points by ICP (`pose.refine_with_depth`, translation only by default).
+object points by ICP (`HandObjectModel._fit_depth`; by default one translation correction shared by all keyframes).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from hoi_perception.pipeline.types import (
 )
 
 from .data import MAX_FRAMES
-from .infer import MIN_FRAMES, OBJECT_MIN_PIXELS, HandObjectModel, crop_square, crop_square_depth
+from .infer import DEPTH_MODES, MIN_FRAMES, OBJECT_MIN_PIXELS, HandObjectModel, crop_square, crop_square_depth
 from .pose import matrix_to_quat_xyzw
 
 log = logging.getLogger("hoi_perception.handobject")
@@ -50,13 +50,16 @@ class HandObjectReconstructor(Reconstructor):
     task = "handobject"
 
     def __init__(self, model_dir: Path, card: dict, backend: str = "onnxruntime", keyframes: int | None = None,
-                 refine: bool = True, threads: int = 1, depth_mode: str = "translation"):
+                 refine: bool = True, threads: int = 1, depth_mode: str = "shared"):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
         if not MIN_FRAMES <= self.keyframes <= MAX_FRAMES:
             raise ModelNotAvailable(f"model {self.name!r}: keyframes must be {MIN_FRAMES}-{MAX_FRAMES}, got {self.keyframes}")
         self.model = HandObjectModel(model_dir, backend=backend, threads=threads, card=card)
         self.refine = refine
+        if depth_mode not in DEPTH_MODES:
+            raise ModelNotAvailable(f"model {self.name!r}: depth mode must be one of {', '.join(DEPTH_MODES)}, "
+                                    f"got {depth_mode!r}")
         self.depth_mode = depth_mode  # ICP of each keyframe pose to the frame's depth, when it has one
         self.buffer: deque = deque(maxlen=self.keyframes)
         self.messages: list[str] = []  # the latest reasons for no/partial results (also logged)
@@ -121,9 +124,9 @@ class HandObjectReconstructor(Reconstructor):
 
 def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     """Registry entry point. Options: backend ('onnxruntime' default, 'torch', 'tensorrt'), keyframes,
-    refine, threads, depth_mode ('translation' default, 'rigid')."""
+    refine, threads, depth_mode ('shared' default, 'translation', 'rigid')."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
                                    refine=bool(options.get("refine", card.get("refine", True))),
                                    threads=int(options.get("threads", 1)),
-                                   depth_mode=str(options.get("depth_mode", card.get("depth_icp", "translation"))))
+                                   depth_mode=str(options.get("depth_mode", card.get("depth_icp", "shared"))))
