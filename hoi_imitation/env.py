@@ -1,6 +1,7 @@
 """Gymnasium environment: the task on one simulator backend."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import gymnasium as gym
@@ -19,7 +20,8 @@ class ImitationEnv(gym.Env):
     def __init__(self, clip: MotionClip | str | Path, cfg: TaskConfig | None = None, backend: str = "mujoco",
                  seed: int | None = None):
         super().__init__()
-        self.cfg = cfg or TaskConfig()
+        # a copy: set_assist changes this env's gain, never the caller's config (shared in-process)
+        self.cfg = dataclasses.replace(cfg) if cfg is not None else TaskConfig()
         self.clip = clip if isinstance(clip, MotionClip) else load_clip(clip)
         self.ref = build_reference(self.clip, self.cfg.control_fps, self.cfg.loop_seconds,
                                    smooth_sigma=self.cfg.smooth_sigma)

@@ -7,6 +7,7 @@ last one without unpickling anything.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import tempfile
@@ -94,7 +95,7 @@ class _Progress(BaseCallback):
                  cfg: TaskConfig):
         super().__init__()
         self.out, self.total, self.start, self.every, self.venv, self.meta = out, total, start, every, venv, meta
-        self.cfg = cfg
+        self.cfg = dataclasses.replace(cfg)  # the schedule's own copy
         self.last_ckpt = start
         self.t0 = time.time()
         self.bar = None

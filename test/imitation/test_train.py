@@ -39,3 +39,36 @@ def test_cli_bad_clip_is_a_clear_error(tmp_path, capsys):
     bad.write_bytes(b"not a zip")
     assert main(["report", "--clip", str(bad)]) == 2
     assert "not a readable .npz motion clip" in capsys.readouterr().err
+
+
+def test_assist_schedule_and_init_from_another_run(walk_path, tmp_path):
+    """The curriculum lowers the gain linearly and records it; a run started with --init begins from
+    the other run's weights; the env's gain changes never leak into the caller's config."""
+    from hoi_imitation.env import ImitationEnv
+    from hoi_imitation.task import TaskConfig
+    from hoi_imitation.train import assist_at
+
+    cfg = TaskConfig(assist=1.0, assist_final=0.2, assist_anneal_steps=1000)
+    np.testing.assert_allclose([assist_at(cfg, s) for s in (0, 500, 1000, 5000)], [1.0, 0.6, 0.2, 0.2])
+    assert assist_at(TaskConfig(assist=0.7), 10**6) == 0.7
+    env = ImitationEnv(walk_path, cfg)
+    env.set_assist(0.1)
+    assert env.task.root_assist(5).gain == 0.1 and cfg.assist == 1.0
+    env.close()
+
+    base = ["--clip", str(walk_path), "--n-steps", "256", "--batch-size", "128", "--net", "64,64",
+            "--checkpoint-every", "256"]
+    assert main(["train", *base, "--out", str(tmp_path / "a"), "--steps", "256", "--assist", "1.0"]) == 0
+    a = Policy(tmp_path / "a")
+    assert main(["train", *base, "--out", str(tmp_path / "b"), "--steps", "512", "--assist", "1.0",
+                 "--assist-anneal-steps", "512", "--init", str(tmp_path / "a")]) == 0
+    rows = (tmp_path / "b" / "train_log.csv").read_text().strip().splitlines()
+    gains = [float(r.split(",")[2]) for r in rows[1:]]
+    assert rows[0].split(",")[2] == "assist" and gains == sorted(gains, reverse=True) and gains[-1] < 1.0
+    b = json.loads((tmp_path / "b" / "policy.json").read_text())
+    assert b["init_from"] == str(tmp_path / "a") and b["task"]["assist"] == 0.0  # exported at step 512
+    st = json.loads((tmp_path / "b" / "checkpoint" / "state.json").read_text())
+    assert st["num_timesteps"] == 512
+    obs = np.random.default_rng(0).normal(size=a.mean.shape).astype(np.float32)
+    assert not np.allclose(a(obs), Policy(tmp_path / "b")(obs))
+    assert main(["train", *base, "--out", str(tmp_path / "c"), "--steps", "256", "--init", str(tmp_path / "none")]) == 2
