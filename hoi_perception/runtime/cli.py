@@ -194,7 +194,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _write_files(args, out: Path, frame, result, n: int, topologies, sinks) -> None:
     if args.overlay_every and n % args.overlay_every == 0:
-        sinks.write_overlay(out / "overlays" / f"{frame.index:06d}.jpg", frame, result)
+        sinks.write_overlay(out / "overlays" / f"{frame.index:06d}.jpg", frame, result, topologies)
     if args.mesh_every and n % args.mesh_every == 0:
         _write_meshes(args, out, result, topologies, sinks)
 

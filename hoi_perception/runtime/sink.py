@@ -126,31 +126,50 @@ def _project(points: np.ndarray, frame: Frame) -> np.ndarray:
     return np.stack([k.fx * p[:, 0] / z + k.cx, k.fy * p[:, 1] / z + k.cy], axis=1)
 
 
-def _draw_object_mesh(img: np.ndarray, frame: Frame, o) -> None:
-    """Blend the posed object mesh's silhouette (orange) into the image."""
-    v = np.asarray(o.mesh.vertices, np.float64) * o.scale
-    cam = v @ _quat_matrix(o.pose).T + np.asarray(o.pose.position)
+def _draw_mesh(img: np.ndarray, frame: Frame, cam: np.ndarray, faces: np.ndarray, color) -> None:
+    """Blend a camera-frame mesh's silhouette into the image, with its outline."""
     uv = _project(cam, frame)
-    tris = np.asarray(o.mesh.faces, np.int64)
+    tris = np.asarray(faces, np.int64)
     ok = np.all(np.isfinite(uv[tris]).reshape(len(tris), -1), axis=1)
     if not ok.any():
         return
     mask = np.zeros(img.shape[:2], np.uint8)
     cv2.fillPoly(mask, [t for t in np.round(uv[tris[ok]]).astype(np.int32)], 255)
     sel = mask > 0
-    img[sel] = (0.5 * img[sel] + 0.5 * np.array([0, 140, 255])).astype(np.uint8)
+    img[sel] = (0.5 * img[sel] + 0.5 * np.array(color)).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(img, contours, -1, (0, 140, 255), 1, cv2.LINE_AA)
+    cv2.drawContours(img, contours, -1, color, 1, cv2.LINE_AA)
 
 
-def overlay(frame: Frame, result: FullBodyResult | HandObjectResult) -> np.ndarray:
-    """BGR image with the object mesh (orange), joints (blue), hand joints (green), object axes."""
+def _draw_contacts(img: np.ndarray, frame: Frame, cam: np.ndarray, contact) -> None:
+    c = np.asarray(contact if contact is not None else [], np.float64)
+    if len(c) != len(cam):
+        return
+    for u, v in _project(cam[c > 0.5], frame):
+        if np.isfinite(u) and np.isfinite(v):
+            cv2.circle(img, (int(u), int(v)), 2, (40, 40, 230), -1, cv2.LINE_AA)
+
+
+def overlay(frame: Frame, result: FullBodyResult | HandObjectResult,
+            topologies: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """BGR image: body meshes (blue, when their topology is known), object meshes (orange), contact
+    vertices (red), joints (blue), hand joints (green), object axes."""
     img = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)
     bodies = result.bodies if isinstance(result, FullBodyResult) else result.hands
     objects = result.objects if isinstance(result, FullBodyResult) else [result.object]
+    topologies = topologies or {}
+    for b in bodies:
+        faces = topologies.get(b.model_id)
+        if faces is not None and len(b.vertices):
+            _draw_mesh(img, frame, np.asarray(b.vertices, np.float64), faces, (230, 120, 40))
     for o in objects:
         if o.mesh is not None and len(o.mesh.faces):
-            _draw_object_mesh(img, frame, o)
+            cam = np.asarray(o.mesh.vertices, np.float64) * o.scale @ _quat_matrix(o.pose).T + np.asarray(o.pose.position)
+            _draw_mesh(img, frame, cam, o.mesh.faces, (0, 140, 255))
+            _draw_contacts(img, frame, cam, o.vertex_contact)
+    for b in bodies:
+        if b.model_id in topologies and len(b.vertices):
+            _draw_contacts(img, frame, np.asarray(b.vertices, np.float64), b.vertex_contact)
     for b in bodies:
         color = (255, 150, 30) if b.part == 0 else (60, 220, 60)
         for u, v in _project(b.joints, frame):
@@ -174,8 +193,8 @@ def _quat_matrix(p: Pose) -> np.ndarray:
                      [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
-def write_overlay(path: Path, frame: Frame, result) -> None:
-    ok, buf = cv2.imencode(path.suffix, overlay(frame, result))
+def write_overlay(path: Path, frame: Frame, result, topologies: dict[str, np.ndarray] | None = None) -> None:
+    ok, buf = cv2.imencode(path.suffix, overlay(frame, result, topologies))
     if ok:
         atomic_write_bytes(path, buf.tobytes())
 
