@@ -8,7 +8,8 @@ one pose per keyframe and the newest frame's hand joints. Bad input never crashe
 * the first frame (one frame only): None, "buffer filling" logged;
 * a frame of another size or camera than the buffer: the buffer restarts from it (logged);
 * the object not visible (left the frame): the frame is not buffered, None, logged;
-* no hand visible: the object is still published, `hands` is empty, logged;
+* no hand visible: the object is still published, `hands` is empty, logged; a visible hand carries its
+  joints and the anny hand mesh fitted to them (`hand_mesh.py`);
 * a clip longer than the buffer: the oldest keyframe drops out (rolling);
 * an empty predicted shape: InferenceError with the reason (never an empty mesh).
 
@@ -50,7 +51,7 @@ class HandObjectReconstructor(Reconstructor):
     task = "handobject"
 
     def __init__(self, model_dir: Path, card: dict, backend: str = "onnxruntime", keyframes: int | None = None,
-                 refine: bool = True, threads: int = 1, depth_mode: str = "shared"):
+                 refine: bool = True, threads: int = 1, depth_mode: str = "shared", hand_mesh_iters: int = 10):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
         if not MIN_FRAMES <= self.keyframes <= MAX_FRAMES:
@@ -62,6 +63,14 @@ class HandObjectReconstructor(Reconstructor):
                                     f"got {depth_mode!r}")
         self.depth_mode = depth_mode  # ICP of each keyframe pose to the frame's depth, when it has one
         self.buffer: deque = deque(maxlen=self.keyframes)
+        self.hand_side = str(card.get("hand_side", "right"))
+        # the anny hand fitted to the newest frame's joints gives the hand mesh (0 iterations: joints only)
+        self.hand_fitter = None
+        if hand_mesh_iters > 0:
+            from .hand_mesh import HandMeshFitter
+
+            self.hand_fitter = HandMeshFitter(self.hand_side, iters=hand_mesh_iters)
+        self.hand_model_id = f"anny_hand_{self.hand_side}"
         self.messages: list[str] = []  # the latest reasons for no/partial results (also logged)
         self.last_clip = None
 
@@ -103,12 +112,18 @@ class HandObjectReconstructor(Reconstructor):
         for m in clip.messages:
             self._say(f"frame {frame.index}: {m}")
         self.last_clip = clip
-        hands = []
+        hands, topologies = [], {}
         if clip.hand_visible[-1]:
             # the engine's clips hold the object with one hand; its side is not predicted (right by default)
-            part = PART_RIGHT_HAND if str(self.card.get("hand_side", "right")) == "right" else PART_LEFT_HAND
-            hands.append(BodyState(model_id="hand21", part=part, track_id=part, joints=clip.hand_joints[-1],
-                                   joint_set="hand21", confidence=float(clip.confidence)))
+            part = PART_RIGHT_HAND if self.hand_side == "right" else PART_LEFT_HAND
+            hand = BodyState(model_id="hand21", part=part, track_id=part, joints=clip.hand_joints[-1],
+                             joint_set="hand21", confidence=float(clip.confidence))
+            if self.hand_fitter is not None:
+                fit = self.hand_fitter.fit(clip.hand_joints[-1])
+                hand = BodyState(model_id=self.hand_model_id, part=part, track_id=part, joints=clip.hand_joints[-1],
+                                 joint_set="hand21", vertices=fit.vertices, confidence=float(clip.confidence))
+                topologies[self.hand_model_id] = self.hand_fitter.faces
+            hands.append(hand)
         else:
             self._say(f"frame {frame.index}: no hand visible; publishing the object only")
         poses = [_pose(p) for p in clip.poses]
@@ -119,14 +134,17 @@ class HandObjectReconstructor(Reconstructor):
             raise InferenceError(f"frame {frame.index}: the reconstructed mesh is empty or not finite")
         return HandObjectResult(stamp_ns=frame.stamp_ns, frame_id=frame.frame_id, frame_index=frame.index,
                                 reconstructor=self.name, object=obj, keyframe_stamps_ns=[f.stamp_ns for f in frames],
-                                keyframe_object_poses=poses, hands=hands, confidence=clip.confidence)
+                                keyframe_object_poses=poses, hands=hands, confidence=clip.confidence,
+                                topologies=topologies)
 
 
 def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     """Registry entry point. Options: backend ('onnxruntime' default, 'torch', 'tensorrt'), keyframes,
-    refine, threads, depth_mode ('shared' default, 'translation', 'rigid')."""
+    refine, threads, depth_mode ('shared' default, 'translation', 'rigid'), hand_mesh_iters (10; 0 = no hand
+    mesh)."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
                                    refine=bool(options.get("refine", card.get("refine", True))),
                                    threads=int(options.get("threads", 1)),
-                                   depth_mode=str(options.get("depth_mode", card.get("depth_icp", "shared"))))
+                                   depth_mode=str(options.get("depth_mode", card.get("depth_icp", "shared"))),
+                                   hand_mesh_iters=int(options.get("hand_mesh_iters", card.get("hand_mesh_iters", 10))))
