@@ -97,3 +97,12 @@ def area_downsample(mask: np.ndarray, size: int) -> np.ndarray:
     """(H, W) {0,1} -> (size, size) fraction of covered pixels (H, W multiples of size)."""
     h, w = mask.shape
     return mask.reshape(size, h // size, size, w // size).mean((1, 3)).astype(np.float32)
+
+
+def rigid_fit(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R, t minimising sum |R src + t - dst|^2 over corresponding points (Kabsch, no reflection)."""
+    cs, cd = src.mean(0), dst.mean(0)
+    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return r, cd - r @ cs

@@ -16,6 +16,8 @@ import torch
 from hoi_perception.body import load_body_model
 from hoi_perception.body.interface import BodyParams, matrix_to_rot6d
 
+from .geometry import rigid_fit
+
 PALM = (0, 1, 5, 9, 13, 17)  # wrist, thumb CMC, index/middle/ring/pinky bases (HAND_JOINTS)
 
 
@@ -25,14 +27,6 @@ class HandMesh:
     faces: np.ndarray  # (F, 3)
     joints: np.ndarray  # (21, 3) the fitted model's joints
     error_m: float  # mean distance of the fitted joints to the predicted ones
-
-
-def _kabsch(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cs, cd = src.mean(0), dst.mean(0)
-    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    return r, cd - r @ cs
 
 
 class HandMeshFitter:
@@ -51,7 +45,7 @@ class HandMeshFitter:
         target = np.asarray(joints, np.float64)
         if target.shape != (21, 3) or not np.isfinite(target).all():
             raise ValueError(f"hand joints must be a finite (21, 3) array, got shape {target.shape}")
-        r0, t0 = _kabsch(self.rest_joints[list(PALM)], target[list(PALM)])
+        r0, t0 = rigid_fit(self.rest_joints[list(PALM)], target[list(PALM)])
         p = self.model.rest_params(1)
         pose = torch.zeros_like(p.pose, requires_grad=True)
         orient = matrix_to_rot6d(torch.as_tensor(r0, dtype=torch.float32)[None]).clone().requires_grad_(True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geometry import decode_point, rot6d_to_matrix_np
+from .geometry import decode_point, rigid_fit, rot6d_to_matrix_np
 from .mesh import silhouette
 
 
@@ -72,15 +72,6 @@ def depth_points(depth: np.ndarray, mask: np.ndarray, k: np.ndarray) -> np.ndarr
     return np.stack([(xs - k[0, 2]) * z / k[0, 0], (ys - k[1, 2]) * z / k[1, 1], z], 1)
 
 
-def _kabsch(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """R, t minimising sum |R src + t - dst|^2."""
-    cs, cd = src.mean(0), dst.mean(0)
-    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    return r, cd - r @ cs
-
-
 def refine_with_depth(verts: np.ndarray, pose: np.ndarray, points: np.ndarray, mode: str = "translation",
                       iters: int = 40, keep: float = 0.9, min_points: int = 30, max_points: int = 400,
                       tree=None) -> tuple[np.ndarray, float | None]:
@@ -111,7 +102,7 @@ def refine_with_depth(verts: np.ndarray, pose: np.ndarray, points: np.ndarray, m
         sel = dist <= np.quantile(dist, keep)
         m, d = tree.data[idx[sel]], points[sel]
         if mode == "rigid":
-            r_new, t_new = _kabsch(m, d)
+            r_new, t_new = rigid_fit(m, d)
         else:
             r_new, t_new = r, (d - m @ r.T).mean(0)
         step = np.linalg.norm(t_new - t)
