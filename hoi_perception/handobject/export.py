@@ -14,19 +14,23 @@ import numpy as np
 import torch
 
 from .data import MAX_FRAMES
-from .geometry import IMAGE_SIZE
-from .infer import INPUT_NAMES, OUTPUT_NAMES, OutputDict, load_torch_model
+from .geometry import GRID_RES, IMAGE_SIZE, MASK_SIZE
+from .infer import OUTPUT_NAMES, input_names, load_torch_model, net_variant
 from .model import HandObjectNet, NetConfig
 
 ORT_TOLERANCE = 2e-3  # max |torch - ORT| on every output (logits/encodings), fp32
 
 
-def example_inputs(n_valid: int = 4, seed: int = 0) -> dict[str, torch.Tensor]:
+def example_inputs(n_valid: int = 4, seed: int = 0, variant: str = "direct") -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     valid = torch.zeros(1, MAX_FRAMES)
     valid[0, :n_valid] = 1
     k = torch.tensor([0.85, 0.85, 0.5, 0.5]).expand(1, MAX_FRAMES, 4).clone()
-    return {"images": torch.rand(1, MAX_FRAMES, 3, IMAGE_SIZE, IMAGE_SIZE, generator=g), "intrinsics": k, "valid": valid}
+    feeds = {"images": torch.rand(1, MAX_FRAMES, 3, IMAGE_SIZE, IMAGE_SIZE, generator=g), "intrinsics": k, "valid": valid}
+    if variant == "flow":
+        feeds.update(t=torch.rand(1, generator=g), noisy_occupancy=torch.randn(1, GRID_RES, GRID_RES, GRID_RES, generator=g),
+                     noisy_mask=torch.randn(1, MAX_FRAMES, MASK_SIZE, MASK_SIZE, generator=g))
+    return feeds
 
 
 def write_weights(net: HandObjectNet, out: Path) -> None:
@@ -47,18 +51,20 @@ def export_folder(net: HandObjectNet, out: Path) -> dict:
     write_weights(net, out)
     # the ONNX graph is built from the fp16-rounded weights, so every backend runs the same numbers
     module = load_torch_model(out)
-    export_onnx(module, example_inputs(), out / "model.onnx", OUTPUT_NAMES)
+    export_onnx(module, example_inputs(variant=net.cfg.variant), out / "model.onnx", OUTPUT_NAMES)
     return compare_backends(out)
 
 
 def compare_backends(model_dir: Path, n_valid=(2, 4, 6)) -> dict:
     from hoi_perception.backends import load_backend
 
-    t_b = load_backend("torch", torch_module=load_torch_model(model_dir), input_names=INPUT_NAMES, output_names=OUTPUT_NAMES)
+    variant = net_variant(model_dir)
+    t_b = load_backend("torch", torch_module=load_torch_model(model_dir), input_names=input_names(variant),
+                       output_names=OUTPUT_NAMES)
     o_b = load_backend("onnxruntime", onnx_path=model_dir / "model.onnx")
     worst = {}
     for n in n_valid:
-        feeds = {k: v.numpy() for k, v in example_inputs(n, seed=n).items()}
+        feeds = {k: v.numpy() for k, v in example_inputs(n, seed=n, variant=variant).items()}
         a, b = t_b.run(feeds), o_b.run(feeds)
         for name in OUTPUT_NAMES:
             worst[name] = max(worst.get(name, 0.0), float(np.abs(a[name] - b[name]).max()))

@@ -18,6 +18,8 @@ from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable
 from hoi_perception.pipeline.types import CameraIntrinsics, InputError
 
 from .data import MAX_FRAMES, intrinsics_vector
+from .flow import FLOW_INPUTS
+from .flow import sample as flow_sample
 from .geometry import IMAGE_SIZE, MASK_SIZE, decode_point
 from .mesh import EmptyShapeError, occupancy_to_mesh
 from .pose import decode_poses, depth_points, refine_translation, refine_with_depth
@@ -87,10 +89,13 @@ class HandObjectModel:
         self.model_dir = Path(model_dir)
         self.card = card or {}
         self.backend_name = backend
+        self.variant = net_variant(self.model_dir)
+        self.flow_steps = int(self.card.get("flow_steps", 8))
         try:
             if backend == "torch":
                 self.backend = load_backend("torch", torch_module=load_torch_model(self.model_dir),
-                                            input_names=INPUT_NAMES, output_names=OUTPUT_NAMES, threads=threads)
+                                            input_names=input_names(self.variant), output_names=OUTPUT_NAMES,
+                                            threads=threads)
             else:
                 onnx = self.model_dir / str(self.card.get("weights", "model.onnx"))
                 self.backend = load_backend(backend, onnx_path=onnx, threads=threads)
@@ -106,7 +111,11 @@ class HandObjectModel:
         kv[0, :t] = intrinsics_vector(kmats, IMAGE_SIZE, IMAGE_SIZE)
         valid = np.zeros((1, MAX_FRAMES), np.float32)
         valid[0, :t] = 1
-        out = self.backend.run({"images": x, "intrinsics": kv, "valid": valid})
+        feeds = {"images": x, "intrinsics": kv, "valid": valid}
+        if self.variant == "flow":  # many network passes: the sampler integrates the flow
+            out = flow_sample(self.backend.run, feeds, steps=self.flow_steps)
+        else:
+            out = self.backend.run(feeds)
         res = {}
         for n in OUTPUT_NAMES:
             a = np.asarray(out[n])[0]
@@ -209,6 +218,18 @@ class HandObjectModel:
         return rms
 
 
+def input_names(variant: str) -> tuple[str, ...]:
+    return INPUT_NAMES + FLOW_INPUTS if variant == "flow" else INPUT_NAMES
+
+
+def net_variant(model_dir: Path) -> str:
+    """"direct" or "flow", from the model folder's net_config.json (older folders: direct)."""
+    cpath = Path(model_dir) / "net_config.json"
+    if not cpath.is_file():
+        return "direct"
+    return str(json.loads(cpath.read_text()).get("variant", "direct"))
+
+
 def load_torch_model(model_dir: Path):
     """The network from `model.safetensors` (fp16 weights, fp32 compute) + `net_config.json`."""
     import torch
@@ -236,8 +257,8 @@ def OutputDict(net):
             super().__init__()
             self.net = inner
 
-        def forward(self, images, intrinsics, valid):
-            out = self.net(images, intrinsics, valid)
+        def forward(self, images, intrinsics, valid, t=None, noisy_occupancy=None, noisy_mask=None):
+            out = self.net(images, intrinsics, valid, t, noisy_occupancy, noisy_mask)
             return {n: out[n] for n in OUTPUT_NAMES}
 
     return _Outputs(net)

@@ -19,9 +19,17 @@ soft-argmax over heatmaps and depths.
 
 Inputs (fixed slots, padding marked by `valid`): images (B, F, 3, 128, 128) in [0, 1],
 intrinsics (B, F, 4) = [fx/W, fy/H, cx/W, cy/H], valid (B, F) with valid[:, 0] = 1.
+
+Two variants (`NetConfig.variant`): "direct" predicts occupancy and mask logits in one pass (BCE +
+Dice); "flow" is ForeHOI's conditional flow matching on both branches with one shared time step t:
+the noisy occupancy x_t (64^3, in [-1, 1] at t = 1) enters the geometry tokens (one 16^3 patch per
+token), the noisy amodal masks x_t (64^2 per frame) enter the mask tokens (one 8^2 patch per token),
+a sinusoidal embedding of t is added to both, and the occupancy output and the amodal-mask channel
+become velocities (target x_1 - x_0); see `flow.py` for the loss and the sampler.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -39,6 +47,7 @@ class NetConfig:
     latent: int = 4  # geometry tokens: latent^3 (upsampled x16 to the 64^3 grid)
     img_channels: tuple = (32, 48, 96)
     hand_channels: tuple = (24, 48, 64)
+    variant: str = "direct"  # or "flow" (conditional flow matching, shared t on both branches)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -200,8 +209,28 @@ class HandObjectNet(nn.Module):
         g = (torch.arange(8, dtype=torch.float32) + 0.5) / 8
         gy, gx = torch.meshgrid(g, g, indexing="ij")
         self.register_buffer("patch_uv", torch.stack([gx, gy], -1).reshape(64, 2), persistent=False)
+        if cfg.variant not in ("direct", "flow"):
+            raise ValueError(f"variant must be 'direct' or 'flow', got {cfg.variant!r}")
+        if cfg.variant == "flow":
+            p3 = GRID_RES // lat
+            self.noisy_occ_in = nn.Linear(p3 ** 3, d)
+            self.noisy_mask_in = nn.Linear((MASK_SIZE // 8) ** 2, d)
+            self.t_embed = nn.Sequential(nn.Linear(64, d), nn.GELU(), nn.Linear(d, d))
+            self.register_buffer("t_freq", torch.exp(torch.linspace(0, math.log(1000.0), 32)), persistent=False)
 
-    def forward(self, images, intrinsics, valid):
+    def _flow_tokens(self, t, noisy_occupancy, noisy_mask, b, f):
+        """Embeddings of the noisy state and the shared time step, for the two token sets."""
+        lat, p3, pm = self.cfg.latent, GRID_RES // self.cfg.latent, MASK_SIZE // 8
+        occ = noisy_occupancy.reshape(b, lat, p3, lat, p3, lat, p3).permute(0, 1, 3, 5, 2, 4, 6)
+        y_in = self.noisy_occ_in(occ.reshape(b, lat ** 3, p3 ** 3))
+        m = noisy_mask.reshape(b * f, 8, pm, 8, pm).permute(0, 1, 3, 2, 4).reshape(b, f, 64, pm * pm)
+        x_in = self.noisy_mask_in(m)
+        ang = t.reshape(b, 1) * self.t_freq[None]
+        te = self.t_embed(torch.cat([ang.sin(), ang.cos()], -1))  # (B, d)
+        return x_in + te[:, None, None], y_in + te[:, None]
+
+    def forward(self, images, intrinsics, valid, t=None, noisy_occupancy=None, noisy_mask=None):
+        """Flow variant only: t (B,), noisy_occupancy (B, 64, 64, 64), noisy_mask (B, F, 64, 64)."""
         b, f = images.shape[:2]
         d, lat = self.cfg.dim, self.cfg.latent
         im = images.reshape(b * f, 3, IMAGE_SIZE, IMAGE_SIZE)
@@ -217,6 +246,11 @@ class HandObjectNet(nn.Module):
         x = self.fuse(torch.cat([tok, htok], -1)) + self.ray(ray) + self.pos2d
         x = x.reshape(b, f, 64, d)
         y = self.pos3d.expand(b, -1, -1)
+        if self.cfg.variant == "flow":
+            if t is None or noisy_occupancy is None or noisy_mask is None:
+                raise ValueError("the flow variant needs t, noisy_occupancy and noisy_mask")
+            x_in, y_in = self._flow_tokens(t, noisy_occupancy, noisy_mask, b, f)
+            x, y = x + x_in, y + y_in
         weights = []
         for blk in self.blocks:
             x, y, w = blk(x, y, valid)

@@ -23,11 +23,12 @@ import torch
 from hoi_perception.synth.shards import ShardSet
 
 from .data import clip_item, collate, random_frames
-from .losses import batch_metrics, losses
+from . import flow
+from .losses import batch_metrics, flow_losses, losses
 from .model import HandObjectNet, NetConfig, count_parameters
 
-LOG_FIELDS = ["step", "wall_s", "lr", "clips_available", "total", "occ_bce", "occ_dice", "mask_bce", "mask_dice",
-              "rot", "centre", "hand_uv", "hand_z", "occ_iou", "amodal_iou", "rot_deg"]
+LOG_FIELDS = ["step", "wall_s", "lr", "clips_available", "total", "occ_bce", "occ_dice", "occ_flow", "mask_flow",
+              "mask_bce", "mask_dice", "rot", "centre", "hand_uv", "hand_z", "occ_iou", "amodal_iou", "rot_deg"]
 
 
 def lr_at(step: int, steps: int, base: float, warmup: int = 100) -> float:
@@ -79,6 +80,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and checkpoint) after this wall time")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--config", default="", help="JSON NetConfig overrides (tiny runs in tests)")
+    ap.add_argument("--variant", choices=("direct", "flow"), default=None,
+                    help="direct prediction (BCE + Dice) or conditional flow matching (default: the config's)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
@@ -86,6 +89,8 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "last.pt"
     cfg = NetConfig.from_dict(json.loads(args.config)) if args.config else NetConfig()
+    if args.variant:
+        cfg = NetConfig.from_dict({**cfg.to_dict(), "variant": args.variant})
     torch.manual_seed(args.seed)
     step, wall0 = 0, 0.0
     state = None
@@ -120,8 +125,16 @@ def main(argv=None) -> int:
         lr = lr_at(step, args.steps, args.lr)
         for g in opt.param_groups:
             g["lr"] = lr
-        outp = model(batch["images"], batch["intrinsics"], batch["valid"])
-        ls = losses(outp, batch)
+        if cfg.variant == "flow":
+            # one t per clip, shared by both branches; noise drawn from (seed, step) like the batch
+            feeds, v_occ, v_mask = flow.training_inputs(batch, torch.Generator().manual_seed(args.seed * 1_000_003 + step))
+            outp = model(batch["images"], batch["intrinsics"], batch["valid"], **feeds)
+            ls = flow_losses(outp, batch, v_occ, v_mask)
+            monitored = flow.estimate_x1(outp, feeds)
+        else:
+            outp = model(batch["images"], batch["intrinsics"], batch["valid"])
+            ls = losses(outp, batch)
+            monitored = outp
         opt.zero_grad(set_to_none=True)
         ls["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -129,8 +142,8 @@ def main(argv=None) -> int:
         step += 1
         wall = wall0 + time.time() - t0
         row = {"step": step, "wall_s": round(wall, 1), "lr": f"{lr:.2e}", "clips_available": len(shards),
-               **{k: f"{float(v.detach()):.4f}" for k, v in ls.items()}, **{k: f"{v:.4f}" for k, v in batch_metrics(outp, batch).items()}}
-        writer.writerow(row)
+               **{k: f"{float(v.detach()):.4f}" for k, v in ls.items()}, **{k: f"{v:.4f}" for k, v in batch_metrics(monitored, batch).items()}}
+        writer.writerow({k: v for k, v in row.items() if k in LOG_FIELDS})
         logf.flush()
         if step % 20 == 0 or step == 1:
             print(" ".join(f"{k}={row[k]}" for k in ("step", "wall_s", "total", "occ_iou", "amodal_iou", "rot_deg")), flush=True)
