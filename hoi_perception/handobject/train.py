@@ -78,6 +78,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--reload-every", type=int, default=100)
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and checkpoint) after this wall time")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="stop (and checkpoint) at this step while keeping the --steps learning-rate schedule")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--config", default="", help="JSON NetConfig overrides (tiny runs in tests)")
     ap.add_argument("--variant", choices=("direct", "flow"), default=None,
@@ -147,11 +149,11 @@ def main(argv=None) -> int:
         logf.flush()
         if step % 20 == 0 or step == 1:
             print(" ".join(f"{k}={row[k]}" for k in ("step", "wall_s", "total", "occ_iou", "amodal_iou", "rot_deg")), flush=True)
-        stop = args.max_minutes and (time.time() - t0) > 60 * args.max_minutes
+        stop = (args.max_minutes and (time.time() - t0) > 60 * args.max_minutes) or step == args.stop_after
         if step % args.ckpt_every == 0 or step == args.steps or stop:
             save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall, "seed": args.seed, "data": str(args.data)})
         if stop:
-            print(f"stopping after {args.max_minutes} min at step {step}")
+            print(f"stopping at step {step}")
             break
     logf.close()
     save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall0 + time.time() - t0, "seed": args.seed,
