@@ -16,10 +16,11 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 DEFAULT_CLIP = ROOT.parent / "shared" / "data" / "mocap" / "deepmimic" / "humanoid3d_walk.txt"
 
 
-def env_steps_per_s(clip: str, steps: int) -> float:
+def env_steps_per_s(clip: str, steps: int, assist: float = 0.0) -> float:
     from hoi_imitation.env import ImitationEnv
+    from hoi_imitation.task import TaskConfig
 
-    env = ImitationEnv(clip, seed=0)
+    env = ImitationEnv(clip, TaskConfig(assist=assist), seed=0)
     env.reset()
     zero = np.zeros(env.action_space.shape)
     t = time.perf_counter()
@@ -48,10 +49,13 @@ def main() -> None:
     a = ap.parse_args()
     e = env_steps_per_s(a.clip, a.env_steps)
     print(f"env steps/s (1 process, 30 Hz control, 8 physics substeps): {e:.0f}")
+    ea = env_steps_per_s(a.clip, a.env_steps, assist=1.0)
+    print(f"env steps/s with assistance (wrench re-evaluated every substep): {ea:.0f}")
     p = ppo_steps_per_s(a.clip, a.ppo_steps, a.envs)
     print(f"PPO steps/s ({a.envs} env process(es), MLP 512-256, CPU): {p:.0f}")
     if a.json:
-        print(json.dumps({"bench": "imitation", "env_steps_per_s": round(e, 1), "ppo_steps_per_s": round(p, 1),
+        print(json.dumps({"bench": "imitation", "env_steps_per_s": round(e, 1),
+                          "env_steps_per_s_assist": round(ea, 1), "ppo_steps_per_s": round(p, 1),
                           "envs": a.envs, "clip": Path(a.clip).name}))
 
 
