@@ -53,7 +53,8 @@ class ResetState:
 class RootAssist:
     """Assistance: a PD force/torque pulling the pelvis toward a target root state (residual
     "puppeteer" wrench). Backends evaluate it at every physics substep from their own root state,
-    so it is a continuous-time PD and stays stable at high gains; ``gain`` scales both terms."""
+    so it acts as a continuous-time PD (measured stable up to gain 3 at 240 Hz; gain 10 diverges);
+    ``gain`` scales all four terms."""
 
     pos: np.ndarray
     quat: np.ndarray  # xyzw
