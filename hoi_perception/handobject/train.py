@@ -114,7 +114,11 @@ def main(argv=None) -> int:
     log_path = out / "log.csv"
     new_log = not log_path.is_file() or state is None
     logf = open(log_path, "w" if new_log else "a", newline="")
-    writer = csv.DictWriter(logf, fieldnames=LOG_FIELDS)
+    fields = LOG_FIELDS
+    if not new_log:  # append under the log's own header (an older run may have fewer columns)
+        with open(log_path, newline="") as f:
+            fields = next(csv.reader(f), None) or LOG_FIELDS
+    writer = csv.DictWriter(logf, fieldnames=fields, extrasaction="ignore")
     if new_log:
         writer.writeheader()
     t0 = time.time()
@@ -145,7 +149,7 @@ def main(argv=None) -> int:
         wall = wall0 + time.time() - t0
         row = {"step": step, "wall_s": round(wall, 1), "lr": f"{lr:.2e}", "clips_available": len(shards),
                **{k: f"{float(v.detach()):.4f}" for k, v in ls.items()}, **{k: f"{v:.4f}" for k, v in batch_metrics(monitored, batch).items()}}
-        writer.writerow({k: v for k, v in row.items() if k in LOG_FIELDS})
+        writer.writerow(row)
         logf.flush()
         if step % 20 == 0 or step == 1:
             print(" ".join(f"{k}={row[k]}" for k in ("step", "wall_s", "total", "occ_iou", "amodal_iou", "rot_deg")), flush=True)
