@@ -56,7 +56,8 @@ def main(argv=None) -> int:
             rows.append(evaluate_clip(model, arrays, meta, frames, depth_mode=args.depth))
         except InferenceError as exc:
             failures.append(f"clip {i}: {exc}")
-    keys = ["chamfer_cm2", "f5", "f10", "chamfer_cm2_raw", "f5_raw", "f10_raw", "rpe_trans_cm", "rpe_rot_deg", "ate_m",
+    keys = ["chamfer_cm2", "f5", "f10", "chamfer_cm2_raw", "f5_raw", "f10_raw", "rpe_trans_cm", "rpe_rot_deg",
+            "rpe_still_trans_cm", "rpe_still_rot_deg", "ate_m",
             "centre_err_cm", "centre_err_raw_cm", "rot_err_sym_deg", "iou_amodal", "hand_mpjpe_mm", "seconds"]
     summary = {k: float(np.mean([r[k] for r in rows])) if rows else float("nan") for k in keys}
     summary["chamfer_cm2_median"] = float(np.median([r["chamfer_cm2"] for r in rows])) if rows else float("nan")
@@ -71,6 +72,8 @@ def main(argv=None) -> int:
     print(f"  pose: RPE {summary['rpe_trans_cm']:.2f} cm / {summary['rpe_rot_deg']:.2f} deg   ATE {summary['ate_m']:.3f} m   "
           f"centre error {summary['centre_err_cm']:.2f} cm (before refinement {summary['centre_err_raw_cm']:.2f})   "
           f"rotation error (symmetry-aware) {summary['rot_err_sym_deg']:.1f} deg")
+    print(f"  no-motion baseline RPE {summary['rpe_still_trans_cm']:.2f} cm / {summary['rpe_still_rot_deg']:.2f} deg "
+          f"(an RPE at this level means the frame-to-frame motion is not tracked)")
     print(f"  rendered mesh vs predicted amodal mask IoU {summary['iou_amodal']:.3f}   hand MPJPE {summary['hand_mpjpe_mm']:.1f} mm")
     print(f"  time per clip {summary['seconds']:.2f} s ({args.frames} frames)")
     for f in failures[:10]:

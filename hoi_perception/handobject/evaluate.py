@@ -65,6 +65,9 @@ def evaluate_clip(model, arrays: dict, meta: dict, frames, n_samples: int = 1000
         "seconds": dt, "frames": t, "object_id": meta["object_id"],
     }
     res.update(M.rpe(clip.poses, gt_poses))
+    # the no-motion baseline (every frame at the first frame's true pose): RPE below it = motion tracked
+    still = M.rpe(np.repeat(gt_poses[:1], t, axis=0), gt_poses)
+    res.update(rpe_still_trans_cm=still["rpe_trans_cm"], rpe_still_rot_deg=still["rpe_rot_deg"])
     hj = item["hand_cam"][:t]
     res["hand_mpjpe_mm"] = float(1000 * np.linalg.norm(clip.hand_joints - hj, axis=-1).mean())
     return res
