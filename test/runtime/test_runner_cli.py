@@ -150,6 +150,13 @@ def test_run_with_the_shipped_handobject_model(tmp_path, video):
         n = sum(1 for _, c, _ in make_reader(fh).iter_messages() if c.topic == "/hoi/handobject")
     assert n == report["results"]
     assert len(list((tmp_path / "o" / "overlays").glob("*.jpg"))) == report["results"]
+    # the hand holding the object comes with its fitted anny hand mesh
+    import trimesh
+
+    hands = sorted((tmp_path / "o" / "meshes").glob("*_body0.ply"))
+    assert hands, "no hand mesh written"
+    hand = trimesh.load(hands[-1], process=False)
+    assert len(hand.faces) > 1000 and 0.1 < float(np.ptp(hand.vertices, axis=0).max()) < 0.4
 
 
 BEHAVE = shared_data_dir() / "images" / "hoi_noncommercial" / "behave_frames_contho"
