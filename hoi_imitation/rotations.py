@@ -55,30 +55,19 @@ def cross3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
 
 
-def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Rotate vectors v (..., 3) by quaternions q (..., 4)."""
-    q = np.asarray(q, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    u, w = q[..., :3], q[..., 3:4]
-    u, v = np.broadcast_arrays(u, v)
-    t = 2.0 * cross3(u, v)
-    return v + w * t + cross3(u, t)
-
-
 def mat_to_6d(m: np.ndarray) -> np.ndarray:
     """Continuous 6D rotation feature (first two columns), for observations."""
     return np.concatenate([m[..., :, 0], m[..., :, 1]], axis=-1)
 
 
-def heading_yaw(q: np.ndarray) -> np.ndarray:
-    """Yaw (rad) of the body x axis projected onto the ground plane."""
-    fwd = quat_rotate(q, np.array([1.0, 0.0, 0.0]))
-    return np.arctan2(fwd[..., 1], fwd[..., 0])
-
-
-def yaw_quat(yaw: np.ndarray) -> np.ndarray:
-    yaw = np.asarray(yaw, dtype=np.float64)
-    return np.stack([np.zeros_like(yaw), np.zeros_like(yaw), np.sin(yaw / 2), np.cos(yaw / 2)], axis=-1)
+def heading_inverse(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse heading rotation of one root quaternion, as a quaternion and as a 3x3 matrix
+    (rotating by the matrix is cheaper than by the quaternion, and observations do it often)."""
+    x, y, z, w = (float(c) for c in q)
+    yaw = np.arctan2(2.0 * (x * y + w * z), 1.0 - 2.0 * (y * y + z * z))
+    c, s = np.cos(yaw), np.sin(yaw)
+    quat = np.array([0.0, 0.0, -np.sin(yaw / 2), np.cos(yaw / 2)])
+    return quat, np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def euler_xyz_from_quat(q: np.ndarray) -> np.ndarray:

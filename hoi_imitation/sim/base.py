@@ -33,6 +33,7 @@ class SimState:
     object_angvel: np.ndarray | None = None
     hand_object_contact: np.ndarray | None = None  # (2,) left, right: touching the object
     foot_ground_contact: np.ndarray | None = None  # (2,) left, right
+    heading_inverse: tuple | None = None  # filled lazily by the task's observations
 
 
 @dataclass

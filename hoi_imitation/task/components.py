@@ -8,13 +8,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..retarget import RefMotion
-from ..rotations import heading_yaw, mat_to_6d, quat_angle, quat_conj, quat_mul, quat_rotate, quat_to_mat, yaw_quat
+from ..rotations import heading_inverse, mat_to_6d, quat_angle, quat_conj, quat_mul, quat_to_mat
 from ..sim.base import SimState
 from ..skeleton import END_EFFECTORS
 
 
-def _heading_inv(q: np.ndarray) -> np.ndarray:
-    return quat_conj(yaw_quat(heading_yaw(q)))
+def _heading(s: SimState) -> tuple[np.ndarray, np.ndarray]:
+    """(quaternion, matrix) of the inverse heading of the root: computed once per state, since
+    every observation component asks for it."""
+    if s.heading_inverse is None:
+        s.heading_inverse = heading_inverse(s.root_quat)
+    return s.heading_inverse
 
 
 # --------------------------------------------------------------------------- observations
@@ -35,11 +39,11 @@ class ProprioObs(Observation):
     name = "proprio"
 
     def __call__(self, s, ref, t):
-        hinv = _heading_inv(s.root_quat)
-        rel = quat_rotate(hinv, s.body_pos - s.root_pos)
+        hinv, m = _heading(s)
+        rel = (s.body_pos - s.root_pos) @ m.T
         return np.concatenate([
             [s.root_pos[2]], mat_to_6d(quat_to_mat(quat_mul(hinv, s.root_quat))),
-            quat_rotate(hinv, s.root_linvel), 0.2 * quat_rotate(hinv, s.root_angvel),
+            m @ s.root_linvel, 0.2 * (m @ s.root_angvel),
             np.sin(s.dof_pos), np.cos(s.dof_pos), 0.1 * s.dof_vel, rel.ravel(),
         ])
 
@@ -54,9 +58,9 @@ class TargetObs(Observation):
 
     def __call__(self, s, ref, t):
         k = min(t + self.horizon, ref.num_frames - 1)
-        hinv = _heading_inv(s.root_quat)
-        dpos = quat_rotate(hinv, ref.body_pos[k] - s.body_pos)
-        droot = quat_rotate(hinv, ref.root_pos[k] - s.root_pos)
+        hinv, m = _heading(s)
+        dpos = (ref.body_pos[k] - s.body_pos) @ m.T
+        droot = m @ (ref.root_pos[k] - s.root_pos)
         drot = quat_mul(hinv, quat_mul(ref.root_quat[k], quat_conj(s.root_quat)))
         ddof = ref.dof_pos[k] - s.dof_pos
         return np.concatenate([dpos.ravel(), droot, mat_to_6d(quat_to_mat(drot)), np.sin(ddof), np.cos(ddof) - 1.0,
@@ -79,12 +83,12 @@ class ObjectObs(Observation):
 
     def __call__(self, s, ref, t):
         k = min(t + 1, ref.num_frames - 1)
-        hinv = _heading_inv(s.root_quat)
-        rel = quat_rotate(hinv, s.object_pos - s.root_pos)
+        hinv, m = _heading(s)
+        rel = m @ (s.object_pos - s.root_pos)
         rot = mat_to_6d(quat_to_mat(quat_mul(hinv, s.object_quat)))
         contact = ref.contacts[k] if ref.contacts is not None else np.zeros(0)
-        return np.concatenate([rel, rot, quat_rotate(hinv, s.object_linvel), 0.1 * quat_rotate(hinv, s.object_angvel),
-                               quat_rotate(hinv, ref.object_pos[k] - s.object_pos), contact,
+        return np.concatenate([rel, rot, m @ s.object_linvel, 0.1 * (m @ s.object_angvel),
+                               m @ (ref.object_pos[k] - s.object_pos), contact,
                                s.hand_object_contact.astype(np.float64)])
 
 
