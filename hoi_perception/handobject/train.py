@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hoi_perception.pipeline.stages import resolve_model_dir
 from hoi_perception.synth.shards import ShardSet
 
 from .data import clip_item, collate, random_frames
@@ -81,6 +82,8 @@ def main(argv=None) -> int:
     ap.add_argument("--stop-after", type=int, default=0,
                     help="stop (and checkpoint) at this step while keeping the --steps learning-rate schedule")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", default="",
+                    help="start a new run from a shipped model folder's weights (its net_config.json; step 0, new optimiser)")
     ap.add_argument("--config", default="", help="JSON NetConfig overrides (tiny runs in tests)")
     ap.add_argument("--variant", choices=("direct", "flow"), default=None,
                     help="direct prediction (BCE + Dice) or conditional flow matching (default: the config's)")
@@ -99,7 +102,14 @@ def main(argv=None) -> int:
     if args.resume and ckpt_path.is_file():
         state = load_checkpoint(ckpt_path)
         cfg = NetConfig.from_dict(json.loads(state["config"]))
-    model = HandObjectNet(cfg)
+    if state is None and args.init:
+        from .infer import load_torch_model  # noqa: PLC0415
+
+        model = load_torch_model(resolve_model_dir(args.init)).net.train()
+        cfg = model.cfg
+        print(f"initialised from {args.init}")
+    else:
+        model = HandObjectNet(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     if state is not None:
         model.load_state_dict(state["model"])
@@ -155,13 +165,14 @@ def main(argv=None) -> int:
             print(" ".join(f"{k}={row[k]}" for k in ("step", "wall_s", "total", "occ_iou", "amodal_iou", "rot_deg")), flush=True)
         stop = (args.max_minutes and (time.time() - t0) > 60 * args.max_minutes) or step == args.stop_after
         if step % args.ckpt_every == 0 or step == args.steps or stop:
-            save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall, "seed": args.seed, "data": str(args.data)})
+            save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall, "seed": args.seed, "data": str(args.data),
+                                                                "init": args.init})
         if stop:
             print(f"stopping at step {step}")
             break
     logf.close()
     save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall0 + time.time() - t0, "seed": args.seed,
-                                                        "data": str(args.data)})
+                                                        "data": str(args.data), "init": args.init})
     print(f"done: step {step}, checkpoint {ckpt_path}")
     return 0
 

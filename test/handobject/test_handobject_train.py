@@ -1,0 +1,49 @@
+"""The training CLI on one real engine clip: a warm start from a model folder, then resume."""
+import json
+
+import pytest
+import torch
+
+from hoi_perception.handobject import train
+from hoi_perception.handobject.export import write_weights
+from hoi_perception.handobject.model import HandObjectNet, NetConfig
+
+TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory):
+    from hoi_perception.synth import engine
+    from hoi_perception.synth.generate import generate_dataset
+
+    out = tmp_path_factory.mktemp("ho_clip") / "clips"
+    maker = engine.SampleMaker("train", 128, frames=3)
+    generate_dataset(out, "hand", 1, 3, maker, shard_size=4, workers=0, progress=False,
+                     generator_version=engine.GENERATOR_VERSION, params=maker.params())
+    return out
+
+
+def test_init_from_a_model_folder_then_resume(clip_dir, tmp_path):
+    torch.manual_seed(0)
+    init = tmp_path / "init_model"
+    write_weights(HandObjectNet(TINY), init)
+    run = tmp_path / "run"
+    # zero steps: the checkpoint holds exactly the folder's (fp16-rounded) weights and config
+    assert train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "0", "--init", str(init)]) == 0
+    st = train.load_checkpoint(run / "last.pt")
+    from safetensors.torch import load_file
+
+    ref = load_file(str(init / "model.safetensors"))
+    assert set(st["model"]) == set(ref)
+    assert all(torch.equal(st["model"][k], ref[k].float()) for k in ref)
+    assert NetConfig.from_dict(json.loads(st["config"])) == TINY
+    assert json.loads(st["extra"])["init"] == str(init)
+    # two steps from there move the weights; a resumed run continues at the stored step
+    run2 = tmp_path / "run2"
+    assert train.main(["--data", str(clip_dir), "--out", str(run2), "--steps", "2", "--batch", "1", "--init", str(init)]) == 0
+    moved = train.load_checkpoint(run2 / "last.pt")
+    assert int(moved["step"]) == 2
+    assert any(not torch.equal(moved["model"][k], ref[k].float()) for k in ref if ref[k].is_floating_point())
+    assert train.main(["--data", str(clip_dir), "--out", str(run2), "--steps", "3", "--batch", "1", "--resume"]) == 0
+    assert int(train.load_checkpoint(run2 / "last.pt")["step"]) == 3
+    assert (run2 / "log.csv").read_text().count("\n") == 1 + 3  # header + one row per step
