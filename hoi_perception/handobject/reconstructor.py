@@ -116,14 +116,12 @@ class HandObjectReconstructor(Reconstructor):
         if clip.hand_visible[-1]:
             # the engine's clips hold the object with one hand; its side is not predicted (right by default)
             part = PART_RIGHT_HAND if self.hand_side == "right" else PART_LEFT_HAND
-            hand = BodyState(model_id="hand21", part=part, track_id=part, joints=clip.hand_joints[-1],
-                             joint_set="hand21", confidence=float(clip.confidence))
+            mesh = {}
             if self.hand_fitter is not None:
-                fit = self.hand_fitter.fit(clip.hand_joints[-1])
-                hand = BodyState(model_id=self.hand_model_id, part=part, track_id=part, joints=clip.hand_joints[-1],
-                                 joint_set="hand21", vertices=fit.vertices, confidence=float(clip.confidence))
+                mesh = {"model_id": self.hand_model_id, "vertices": self.hand_fitter.fit(clip.hand_joints[-1]).vertices}
                 topologies[self.hand_model_id] = self.hand_fitter.faces
-            hands.append(hand)
+            hands.append(BodyState(**{"model_id": "hand21", **mesh}, part=part, track_id=part,
+                                   joints=clip.hand_joints[-1], joint_set="hand21", confidence=float(clip.confidence)))
         else:
             self._say(f"frame {frame.index}: no hand visible; publishing the object only")
         poses = [_pose(p) for p in clip.poses]
