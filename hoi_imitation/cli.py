@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--assist-anneal-steps", type=int, default=0,
                    help="anneal the gain from --assist to --assist-final over this many steps (0 = constant)")
     t.add_argument("--init", help="start a new run from another run's checkpoint folder (e.g. an assisted run)")
+    t.add_argument("--keep-policies", action="store_true",
+                   help="also export every checkpoint's policy to OUT/policies/step_N (curriculum history)")
     t.add_argument("--termination", type=float, default=0.3, help="early-termination distance, m")
     t.add_argument("--backend", default="mujoco", choices=["mujoco", "isaaclab"])
     e = sub.add_parser("eval", help="success rate, G-MPJPE, MPJPE, object errors, rollout video")
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                              assist_final=a.assist_final, assist_anneal_steps=a.assist_anneal_steps)
             res = train(a.clip, a.steps, a.out, n_envs=a.envs, cfg=cfg, seed=a.seed, checkpoint_every=a.checkpoint_every,
                         n_steps=a.n_steps, batch_size=a.batch_size, lr=a.lr,
-                        net=tuple(int(x) for x in a.net.split(",")), backend=a.backend, init_from=a.init)
+                        net=tuple(int(x) for x in a.net.split(",")), backend=a.backend, init_from=a.init,
+                        keep_policies=a.keep_policies)
         elif a.cmd == "eval":
             from .evaluate import evaluate  # noqa: PLC0415
 

@@ -92,9 +92,10 @@ class _Progress(BaseCallback):
     assistance schedule (set in every environment before each rollout)."""
 
     def __init__(self, out: Path, total: int, start: int, every: int, venv: VecNormalize, meta: dict,
-                 cfg: TaskConfig):
+                 cfg: TaskConfig, keep_policies: bool = False):
         super().__init__()
         self.out, self.total, self.start, self.every, self.venv, self.meta = out, total, start, every, venv, meta
+        self.keep_policies = keep_policies
         self.cfg = dataclasses.replace(cfg)  # the schedule's own copy
         self.last_ckpt = start
         self.t0 = time.time()
@@ -120,8 +121,11 @@ class _Progress(BaseCallback):
         # the exported policy records the assistance it was trained under at this step (eval uses it)
         meta["task"] = dict(meta["task"], assist=assist_at(self.cfg, self.num_timesteps))
         _save_checkpoint(self.out, self.model, self.venv, meta)
-        export_policy(self.model, self.venv.obs_rms.mean, self.venv.obs_rms.var, self.out,
-                      dict(meta, num_timesteps=int(self.num_timesteps)))
+        meta = dict(meta, num_timesteps=int(self.num_timesteps))
+        export_policy(self.model, self.venv.obs_rms.mean, self.venv.obs_rms.var, self.out, meta)
+        if self.keep_policies:  # a curriculum's history: which gain each policy still needs
+            export_policy(self.model, self.venv.obs_rms.mean, self.venv.obs_rms.var,
+                          self.out / "policies" / f"step_{self.num_timesteps:09d}", meta)
 
     def _on_rollout_end(self):
         buf = self.model.ep_info_buffer
@@ -145,10 +149,11 @@ class _Progress(BaseCallback):
 def train(clip: str, steps: int, out: str | Path, n_envs: int = 1, cfg: TaskConfig | None = None, seed: int = 0,
           checkpoint_every: int = 50_000, n_steps: int = 2048, batch_size: int = 512, lr: float = 3e-4,
           net: tuple[int, ...] = (512, 256), backend: str = "mujoco", torch_threads: int = 1,
-          init_from: str | Path | None = None) -> dict:
+          init_from: str | Path | None = None, keep_policies: bool = False) -> dict:
     """Train (or resume) until ``steps`` environment steps in total. A new run may start from
     another run's checkpoint (``init_from``: policy, optimiser, observation statistics; its step
-    count starts at 0). Returns a summary."""
+    count starts at 0). ``keep_policies`` also exports every checkpoint's policy to OUT/policies/step_N
+    (e.g. to evaluate each stage of an assistance curriculum). Returns a summary."""
     torch.set_num_threads(torch_threads)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -170,7 +175,7 @@ def train(clip: str, steps: int, out: str | Path, n_envs: int = 1, cfg: TaskConf
             "init_from": prev_meta.get("init_from", str(init_from) if init_from else None)}
     (out / "run.json").write_text(json.dumps(meta, indent=2))
     t0 = time.time()
-    cb = _Progress(out, steps, start, checkpoint_every, venv, meta, cfg)
+    cb = _Progress(out, steps, start, checkpoint_every, venv, meta, cfg, keep_policies)
     if steps > start:
         model.learn(total_timesteps=steps - start, callback=cb, reset_num_timesteps=False)
         cb.save()

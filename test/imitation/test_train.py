@@ -61,7 +61,11 @@ def test_assist_schedule_and_init_from_another_run(walk_path, tmp_path):
     assert main(["train", *base, "--out", str(tmp_path / "a"), "--steps", "256", "--assist", "1.0"]) == 0
     a = Policy(tmp_path / "a")
     assert main(["train", *base, "--out", str(tmp_path / "b"), "--steps", "512", "--assist", "1.0",
-                 "--assist-anneal-steps", "512", "--init", str(tmp_path / "a")]) == 0
+                 "--assist-anneal-steps", "512", "--init", str(tmp_path / "a"), "--keep-policies"]) == 0
+    # --keep-policies: one exported policy per checkpoint, each recording the gain at its step
+    kept = sorted((tmp_path / "b" / "policies").iterdir())
+    assert [k.name for k in kept] == ["step_000000256", "step_000000512"]
+    assert [Policy(k).meta["task"]["assist"] for k in kept] == [0.5, 0.0]
     rows = (tmp_path / "b" / "train_log.csv").read_text().strip().splitlines()
     gains = [float(r.split(",")[2]) for r in rows[1:]]
     assert rows[0].split(",")[2] == "assist" and gains == sorted(gains, reverse=True) and gains[-1] < 1.0
