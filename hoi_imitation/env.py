@@ -46,13 +46,16 @@ class ImitationEnv(gym.Env):
     def step(self, action):
         t_next = self.t + 1
         targets = self.task.pd_targets(action, t_next)
-        self.sim.step(targets, self.task.root_assist(t_next))
+        assist = self.task.root_assist(t_next)
+        self.sim.step(targets, assist)
         self.t = t_next
         s = self.sim.state()
         reward, terms = self.task.reward(s, self.t)
         terminated = self.task.terminated(s, self.t)
         truncated = (self.t >= self.task.last_frame) and not terminated
         info = {"frame": self.t, "terms": terms}
+        if assist is not None:  # mean |force|, |torque| of the help during this step
+            info["assist_force_n"], info["assist_torque_nm"] = assist.mean_norms()
         return self.task.observe(s, self.t), reward, terminated, truncated, info
 
     def set_assist(self, gain: float) -> None:

@@ -34,8 +34,12 @@ def rollout(env: ImitationEnv, act, start: int = 0, max_frames: int | None = Non
     if record:
         frames.append(env.sim.data.qpos.copy())
     failed = False
+    help_n, help_nm = [], []
     while env.t < end:
-        obs, _, _, _, _ = env.step(act(obs))
+        obs, _, _, _, info = env.step(act(obs))
+        if "assist_force_n" in info:
+            help_n.append(info["assist_force_n"])
+            help_nm.append(info["assist_torque_nm"])
         s = env.sim.state()
         sim_pos.append(s.body_pos.copy())
         ref_idx.append(env.t)
@@ -46,7 +50,8 @@ def rollout(env: ImitationEnv, act, start: int = 0, max_frames: int | None = Non
         if np.linalg.norm(s.body_pos - env.ref.body_pos[env.t], axis=-1).mean() > SUCCESS_DISTANCE:
             failed = True
             break
-    return {"sim": np.array(sim_pos), "ref_idx": np.array(ref_idx), "obj": obj, "failed": failed, "qpos": frames}
+    return {"sim": np.array(sim_pos), "ref_idx": np.array(ref_idx), "obj": obj, "failed": failed, "qpos": frames,
+            "assist_force_n": help_n, "assist_torque_nm": help_nm}
 
 
 def evaluate(policy_path: str | Path | None, clip: str | Path, episodes: int = 4, video: str | Path | None = None,
@@ -72,9 +77,12 @@ def evaluate(policy_path: str | Path | None, clip: str | Path, episodes: int = 4
     starts = sorted({int(x) for x in np.linspace(0, max(0, span - 1), episodes).round()}) if episodes > 1 else [0]
     results, all_sim, all_ref, all_clip = [], [], [], []
     obj_pos_err, obj_rot_err = [], []
+    help_n, help_nm = [], []
     valid = env.ref.joint_valid
     for k, st in enumerate(starts):
         r = rollout(env, act, st, max_frames, record=(video is not None and k == 0))
+        help_n += r["assist_force_n"]
+        help_nm += r["assist_torque_nm"]
         ref = env.ref.body_pos[r["ref_idx"]]
         all_sim.append(r["sim"][:, valid])
         all_ref.append(ref[:, valid])
@@ -100,6 +108,10 @@ def evaluate(policy_path: str | Path | None, clip: str | Path, episodes: int = 4
         "per_episode": results, "assist": cfg.assist, "action_mode": cfg.action_mode,
         "policy": None if pol is None else str(policy_path),
     }
+    if help_n:  # how much the assistance still carries: mean |force| against the body's weight
+        rep["assist_force_mean_n"] = round(float(np.mean(help_n)), 1)
+        rep["assist_force_body_weight_share"] = round(float(np.mean(help_n)) / (9.81 * env.sim.body_mass), 3)
+        rep["assist_torque_mean_nm"] = round(float(np.mean(help_nm)), 1)
     if obj_pos_err:
         rep["object_pos_error_mm"] = round(1000 * float(np.mean(np.concatenate(obj_pos_err))), 1)
         rep["object_rot_error_deg"] = round(float(np.mean(np.concatenate(obj_rot_err))), 1)

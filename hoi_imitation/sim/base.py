@@ -66,6 +66,11 @@ class RootAssist:
     kd_force: float = 200.0
     kp_torque: float = 300.0  # N m/rad
     kd_torque: float = 30.0
+    # what was applied: sums of |force| and |torque| over the evaluations, so that the help a policy
+    # still needs can be reported (`mean_norms`)
+    evaluations: int = 0
+    force_norm_sum: float = 0.0
+    torque_norm_sum: float = 0.0
 
     def wrench(self, root_pos: np.ndarray, root_quat: np.ndarray, root_linvel: np.ndarray,
                root_angvel: np.ndarray) -> np.ndarray:
@@ -87,7 +92,15 @@ class RootAssist:
         k = 2.0 * math.atan2(s, ew) / s if s > 1e-9 else 2.0
         e = (ex * k, ey * k, ez * k)
         tau = [g * (self.kp_torque * e[i] + self.kd_torque * (w[i] - root_angvel[i])) for i in range(3)]
+        self.evaluations += 1
+        self.force_norm_sum += math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2])
+        self.torque_norm_sum += math.sqrt(tau[0] * tau[0] + tau[1] * tau[1] + tau[2] * tau[2])
         return np.array(f + tau)
+
+    def mean_norms(self) -> tuple[float, float]:
+        """Mean |force| (N) and |torque| (N m) over the evaluations so far."""
+        n = max(self.evaluations, 1)
+        return self.force_norm_sum / n, self.torque_norm_sum / n
 
 
 class Simulator(ABC):
@@ -95,6 +108,7 @@ class Simulator(ABC):
 
     control_dt: float
     num_dof: int
+    body_mass: float  # kg, the humanoid without the object
 
     @abstractmethod
     def __init__(self, rest_offsets: np.ndarray, obj: ObjectSpec | None, control_dt: float):

@@ -89,6 +89,7 @@ class IsaacLabSimulator(Simulator):
         bnames = list(self.robot.body_names)
         self.body_idx = [bnames.index(j) for j in BODY_JOINTS]
         self.num_dof = len(self.dof_idx)
+        self.body_mass = float(self.robot.data.default_mass[0].sum())
 
     def _t(self, x):
         return self.torch.as_tensor(np.asarray(x, dtype=np.float32), device=self.device)[None]

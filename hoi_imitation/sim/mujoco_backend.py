@@ -67,6 +67,7 @@ class MujocoSimulator(Simulator):
         self._floor = m.geom("floor").id
         self._obj_geoms = set(np.nonzero(m.geom_bodyid == self.b.obj_body)[0].tolist()) if self.has_object else set()
         self._root_body = self.b.body_ids[0]
+        self.body_mass = float(m.body_subtreemass[self._root_body])
 
     def reset(self, s: ResetState) -> None:
         mujoco.mj_resetData(self.model, self.data)

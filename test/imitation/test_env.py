@@ -115,6 +115,10 @@ def test_assist_wrench_is_a_pd_toward_the_target():
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
     at_target = a.wrench(a.pos, a.quat, a.linvel, a.angvel)
     np.testing.assert_allclose(at_target, 0.0, atol=1e-9)
+    # the applied help is accounted: mean norms over both evaluations
+    f, t = a.mean_norms()
+    assert a.evaluations == 2
+    assert f == pytest.approx(np.linalg.norm(want[:3]) / 2) and t == pytest.approx(np.linalg.norm(want[3:]) / 2)
 
 
 def test_assist_keeps_the_reference_pd_body_up(walk_path):

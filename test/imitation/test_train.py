@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from hoi_imitation.cli import main
 from hoi_imitation.policy import Policy
@@ -31,7 +32,14 @@ def test_eval_cli_writes_metrics_and_video(walk_path, tmp_path, capsys):
                  "--video", str(video)]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert {"success_rate", "g_mpjpe_mm", "mpjpe_mm"} <= set(rep)
+    assert "assist_force_mean_n" not in rep  # no assistance, nothing to report
     assert video.stat().st_size > 1000 and video.with_suffix(".png").is_file()
+    # with assistance the help it gave is reported, against the body's weight (a ~55 kg humanoid)
+    assert main(["eval", "--zero-action", "--assist", "1", "--clip", str(walk_path), "--episodes", "1",
+                 "--max-frames", "20"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["assist"] == 1.0 and 0 < rep["assist_force_mean_n"]
+    assert rep["assist_force_body_weight_share"] == pytest.approx(rep["assist_force_mean_n"] / (9.81 * 55), rel=0.2)
 
 
 def test_cli_bad_clip_is_a_clear_error(tmp_path, capsys):
