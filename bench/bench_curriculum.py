@@ -1,6 +1,7 @@
 """An assistance curriculum, stage by stage: every policy a `hoi-imitate train --keep-policies`
 run exported (OUT/policies/step_N), evaluated with the assistance it was trained under and
-without any. Prints one row per policy; --json adds one JSON line.
+without any. "help %bw": the mean assistance force as a share of the body's weight (how much of
+the motion the policy does itself). Prints one row per policy; --json adds one JSON line.
 
     python bench/bench_curriculum.py --run runs/walk_anneal --clip ../shared/data/mocap/deepmimic/humanoid3d_walk.txt
     hoi-perception bench curriculum --run runs/walk_anneal --clip ... --every 2 --json
@@ -31,16 +32,17 @@ def main() -> None:
         sys.exit(f"no kept policies in {a.run}/policies (train with --keep-policies)")
     kept = [p for i, p in enumerate(kept) if i % a.every == 0 or p == kept[-1]]
     rows = []
-    print(f"{'step':>9s} {'assist':>6s} | {'success':>7s} {'G-MPJPE mm':>10s} {'frames %':>8s} | "
+    print(f"{'step':>9s} {'assist':>6s} {'help %bw':>8s} | {'success':>7s} {'G-MPJPE mm':>10s} {'frames %':>8s} | "
           f"{'no assist: success':>18s} {'G-MPJPE mm':>10s} {'frames %':>8s}")
     for p in kept:
         row = {"step": int(p.name.split("_")[1])}
         for key, assist in (("trained", None), ("unassisted", 0.0)):
             r = evaluate(p, a.clip, episodes=a.episodes, assist=assist)
             row[key] = {"assist": r["assist"], "success_rate": r["success_rate"], "g_mpjpe_mm": r["g_mpjpe_mm"],
-                        "mpjpe_mm": r["mpjpe_mm"], "frames_tracked_share": r["frames_tracked_share"]}
+                        "mpjpe_mm": r["mpjpe_mm"], "frames_tracked_share": r["frames_tracked_share"],
+                        "assist_force_body_weight_share": r.get("assist_force_body_weight_share", 0.0)}
         t, u = row["trained"], row["unassisted"]
-        print(f"{row['step']:9d} {t['assist']:6.3f} | {t['success_rate']:7.2f} {t['g_mpjpe_mm']:10.1f} "
+        print(f"{row['step']:9d} {t['assist']:6.3f} {100 * t['assist_force_body_weight_share']:8.1f} | {t['success_rate']:7.2f} {t['g_mpjpe_mm']:10.1f} "
               f"{100 * t['frames_tracked_share']:8.1f} | {u['success_rate']:18.2f} {u['g_mpjpe_mm']:10.1f} "
               f"{100 * u['frames_tracked_share']:8.1f}")
         rows.append(row)
