@@ -30,8 +30,8 @@ INPUT_NAMES = ("images", "intrinsics", "valid")
 OUTPUT_NAMES = ("occupancy", "masks", "pose", "hand_uv", "hand_z", "hand_conf")
 MIN_FRAMES = 2
 HAND_MIN_PIXELS = 12  # predicted hand mask pixels (64x64) below which no hand is reported
-OBJECT_MIN_PIXELS = 6
-DEPTH_MODES = ("shared", "translation", "rigid")  # pose fits to depth; see HandObjectModel._fit_depth  # predicted visible-object pixels (64x64) below which the object is not in view
+OBJECT_MIN_PIXELS = 6  # predicted visible-object pixels (64x64) below which the object is not in view
+DEPTH_MODES = ("shared", "translation", "rigid")  # pose fits to depth; see HandObjectModel._fit_depth
 
 
 def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
