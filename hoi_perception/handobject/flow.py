@@ -27,8 +27,8 @@ def training_inputs(batch: dict, generator: torch.Generator) -> tuple[dict, torc
     t = torch.rand(b, generator=generator)
     occ0 = torch.randn(occ1.shape, generator=generator)
     mask0 = torch.randn(mask1.shape, generator=generator)
-    tv, tm = t.reshape(b, 1, 1, 1), t.reshape(b, 1, 1, 1)
-    feeds = {"t": t, "noisy_occupancy": (1 - tv) * occ0 + tv * occ1, "noisy_mask": (1 - tm) * mask0 + tm * mask1}
+    tv = t.reshape(b, 1, 1, 1)  # both targets are 4-D: (B, 64, 64, 64) and (B, F, 64, 64)
+    feeds = {"t": t, "noisy_occupancy": (1 - tv) * occ0 + tv * occ1, "noisy_mask": (1 - tv) * mask0 + tv * mask1}
     return feeds, occ1 - occ0, mask1 - mask0
 
 
