@@ -84,3 +84,16 @@ def test_assist_schedule_and_init_from_another_run(walk_path, tmp_path):
     obs = np.random.default_rng(0).normal(size=a.mean.shape).astype(np.float32)
     assert not np.allclose(a(obs), Policy(tmp_path / "b")(obs))
     assert main(["train", *base, "--out", str(tmp_path / "c"), "--steps", "256", "--init", str(tmp_path / "none")]) == 2
+
+
+def test_shipped_walk_policy_runs_out_of_the_box(walk_path, capsys):
+    """The shipped policy evaluates with the assistance it records (models/imitation/walk/README.md)."""
+    from hoi_perception.paths import models_dir
+
+    policy = models_dir() / "imitation" / "walk"
+    assert main(["eval", "--policy", str(policy), "--clip", str(walk_path), "--episodes", "1",
+                 "--max-frames", "60"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["assist"] == Policy(policy).meta["task"]["assist"] > 0
+    # two seconds of walking, tracked as the card says (56.9 mm over whole episodes)
+    assert rep["success_rate"] == 1.0 and rep["g_mpjpe_mm"] < 100
