@@ -118,6 +118,25 @@ class _Slot:
         self.colors = None
 
 
+def _keep_shared_egl_display(offscreen) -> None:
+    """pyrender's EGL platform ends its clean-up with eglTerminate, but an EGL display is shared by
+    every context on the device: closing one renderer would break every other live renderer of the
+    process (EGL_BAD_DISPLAY). Make this renderer release only its own context."""
+    plat = getattr(offscreen, "_platform", None)
+    if plat is None or not hasattr(plat, "_egl_context"):
+        return  # OSMesa contexts are independent
+
+    def delete_context() -> None:
+        from OpenGL.EGL import EGL_NO_CONTEXT, EGL_NO_SURFACE, eglDestroyContext, eglMakeCurrent
+
+        if plat._egl_display is not None and plat._egl_context is not None:
+            eglMakeCurrent(plat._egl_display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT)
+            eglDestroyContext(plat._egl_display, plat._egl_context)
+        plat._egl_context = plat._egl_display = None
+
+    plat.delete_context = delete_context
+
+
 class SceneRenderer:
     """Keeps one offscreen context; ``render`` draws a list of RenderMesh with K and T_cw."""
 
@@ -131,6 +150,7 @@ class SceneRenderer:
             self._r = pyrender.OffscreenRenderer(self.width, self.height)
         except Exception as exc:  # noqa: BLE001 - any GL/EGL failure
             raise RenderBackendError(f"cannot create an offscreen OpenGL context: {exc}") from exc
+        _keep_shared_egl_display(self._r)
         self._scene = pyrender.Scene(bg_color=(0.0, 0.0, 0.0, 0.0), ambient_light=(0.3, 0.3, 0.3))
         self._camera = pyrender.IntrinsicsCamera(1.0, 1.0, 0.0, 0.0, znear=znear, zfar=zfar)
         self._cam_node = self._scene.add(self._camera, pose=np.eye(4))

@@ -149,3 +149,12 @@ def test_bad_inputs(renderer):
         renderer.render([RenderMesh(1, box.vertices, box.faces), RenderMesh(1, box.vertices, box.faces)], _K(), np.eye(4))
     with pytest.raises(ValueError, match="instance_id"):
         renderer.render([RenderMesh(0, box.vertices, box.faces)], _K(), np.eye(4))
+
+
+def test_closing_one_renderer_leaves_the_others_working(renderer):
+    # EGL displays are shared per device: a renderer's clean-up must not terminate the display
+    # under the other renderers of the process (the engine caches one per image size).
+    other = SceneRenderer(64, 64)
+    other.close()
+    res = renderer.render([_cube(5, 0.2, (0, 0, 2.0))], _K(), np.eye(4))
+    assert (res.instance == 5).sum() > 100
