@@ -42,8 +42,8 @@ def evaluate_clip(model, arrays: dict, meta: dict, frames, n_samples: int = 1000
     kmats = arrays["K"][list(frames)].astype(np.float64)
     depths = clip_depths(arrays, frames) if depth_mode else None
     t0 = time.perf_counter()
-    # the silhouette refinement as the model card sets it (what the live node does)
-    clip = model.reconstruct(images, kmats, refine=bool(model.card.get("refine", True)), depths=depths,
+    # the per-frame translation refinement as the model card sets it (what the live node does)
+    clip = model.reconstruct(images, kmats, refine=model.card.get("refine", "silhouette"), depths=depths,
                              depth_mode=depth_mode or "shared")
     dt = time.perf_counter() - t0
     gv, gf, syms = gt_mesh_aligned(arrays, meta, frames[0])

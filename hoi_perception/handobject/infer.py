@@ -22,7 +22,7 @@ from .flow import FLOW_INPUTS
 from .flow import sample as flow_sample
 from .geometry import IMAGE_SIZE, MASK_SIZE, decode_point
 from .mesh import EmptyShapeError, occupancy_to_mesh
-from .pose import decode_poses, depth_points, refine_translation, refine_with_depth
+from .pose import decode_poses, depth_points, refine_translation, refine_with_depth, track_mask_centroids
 
 log = logging.getLogger("hoi_perception.handobject")
 
@@ -32,6 +32,18 @@ MIN_FRAMES = 2
 HAND_MIN_PIXELS = 12  # predicted hand mask pixels (64x64) below which no hand is reported
 OBJECT_MIN_PIXELS = 6  # predicted visible-object pixels (64x64) below which the object is not in view
 DEPTH_MODES = ("shared", "translation", "rigid")  # pose fits to depth; see HandObjectModel._fit_depth
+# per-frame translation from the predicted amodal masks: none (as regressed), silhouette (render-and-
+# compare of centroid and area, `pose.refine_translation`), centroid (`pose.track_mask_centroids`)
+REFINE_MODES = ("none", "silhouette", "centroid")
+
+
+def refine_mode(value) -> str:
+    """A model card's or caller's `refine` setting (older cards: true/false) as one of REFINE_MODES."""
+    if isinstance(value, bool):
+        return "silhouette" if value else "none"
+    if value not in REFINE_MODES:
+        raise ValueError(f"refine must be one of {', '.join(REFINE_MODES)} (or true/false), got {value!r}")
+    return str(value)
 
 
 def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
@@ -124,11 +136,13 @@ class HandObjectModel:
             res[n] = a if n == "occupancy" else a[:t]
         return res
 
-    def reconstruct(self, images: np.ndarray, kmats: np.ndarray, refine: bool = True,
+    def reconstruct(self, images: np.ndarray, kmats: np.ndarray, refine: str | bool = "silhouette",
                     depths: np.ndarray | None = None, depth_mode: str = "shared") -> ClipResult:
-        """Reconstruct from T (2..6) square network images with their intrinsics. With ``depths``
-        ((T, 128, 128) metres, NaN/0 unknown, e.g. from `crop_square_depth`) each keyframe's pose
-        is then fitted to the observed object points by ICP (`pose.refine_with_depth`)."""
+        """Reconstruct from T (2..6) square network images with their intrinsics. ``refine`` (one of
+        REFINE_MODES) sets how each keyframe's translation follows its predicted amodal mask. With
+        ``depths`` ((T, 128, 128) metres, NaN/0 unknown, e.g. from `crop_square_depth`) each
+        keyframe's pose is then fitted to the observed object points by ICP (`pose.refine_with_depth`)."""
+        refine = refine_mode(refine)
         t = len(images)
         if t < MIN_FRAMES:
             raise InputError(f"need at least {MIN_FRAMES} frames to reconstruct an object, got {t}")
@@ -152,11 +166,13 @@ class HandObjectModel:
         from .mesh import silhouette
         from .pose import iou
 
+        if refine == "centroid":
+            poses = track_mask_centroids(poses_raw, masks[:, 0] > 0.5, k64)
         for i in range(t):
-            if refine:
+            if refine == "silhouette":
                 poses[i], _, iou_a[i] = refine_translation(verts, faces, poses_raw[i], k64[i], masks[i, 0] > 0.5)
             sil = silhouette(verts @ poses[i, :3, :3].T + poses[i, :3, 3], faces, k64[i], MASK_SIZE, MASK_SIZE)
-            if not refine:
+            if refine != "silhouette":
                 iou_a[i] = iou(sil, masks[i, 0] > 0.5)
             iou_v[i] = iou(sil, masks[i, 1] > 0.5)
         depth_rms = np.full(t, np.nan)

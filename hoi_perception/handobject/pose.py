@@ -63,6 +63,22 @@ def refine_translation(verts: np.ndarray, faces: np.ndarray, pose: np.ndarray, k
     return best, float(first), float(best_iou)
 
 
+def track_mask_centroids(poses: np.ndarray, masks: np.ndarray, k: np.ndarray, min_pixels: int = 4) -> np.ndarray:
+    """Per-frame translation from the completed (amodal) masks: each keyframe's object centre is put on
+    the ray through its mask's centroid, at the median of the regressed depths (one depth for the
+    clip: the masks' areas are too noisy to scale it per frame). Rotations are kept; a frame whose
+    mask has fewer than ``min_pixels`` pixels keeps its regressed pose. ``k`` (T, 3, 3) are the
+    intrinsics at the masks' resolution."""
+    out = np.array(poses, np.float64, copy=True)
+    z = float(np.median(out[:, 2, 3]))
+    for i, m in enumerate(masks):
+        ys, xs = np.nonzero(m)
+        if len(xs) < min_pixels:
+            continue
+        out[i, :3, 3] = [(xs.mean() - k[i, 0, 2]) * z / k[i, 0, 0], (ys.mean() - k[i, 1, 2]) * z / k[i, 1, 1], z]
+    return out
+
+
 def depth_points(depth: np.ndarray, mask: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Camera-frame points (N, 3) of the pixels inside ``mask`` with a valid depth (metres)."""
     d = np.asarray(depth, np.float64)

@@ -100,7 +100,7 @@ def main(argv=None) -> int:
         kin = CameraIntrinsics.from_fov(w, h, args.hfov)
         crops = [crop_square(f, kin) for f in frames]
         images, kmats = np.stack([c[0] for c in crops]), np.stack([c[1] for c in crops])
-        clip = model.reconstruct(images, kmats)
+        clip = model.reconstruct(images, kmats, refine=model.card.get("refine", "silhouette"))
         write_ply(out / f"{video.stem}_mesh.ply", clip.vertices, clip.faces)
         panels = [overlay_panel(images[i], kmats[i], clip.vertices, clip.faces, clip.poses[i], clip.masks[i])
                   for i in range(len(images))]

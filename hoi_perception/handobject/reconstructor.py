@@ -37,7 +37,15 @@ from hoi_perception.pipeline.types import (
 )
 
 from .data import MAX_FRAMES
-from .infer import DEPTH_MODES, MIN_FRAMES, OBJECT_MIN_PIXELS, HandObjectModel, crop_square, crop_square_depth
+from .infer import (
+    DEPTH_MODES,
+    MIN_FRAMES,
+    OBJECT_MIN_PIXELS,
+    HandObjectModel,
+    crop_square,
+    crop_square_depth,
+    refine_mode,
+)
 from .pose import matrix_to_quat_xyzw
 
 log = logging.getLogger("hoi_perception.handobject")
@@ -51,13 +59,17 @@ class HandObjectReconstructor(Reconstructor):
     task = "handobject"
 
     def __init__(self, model_dir: Path, card: dict, backend: str = "onnxruntime", keyframes: int | None = None,
-                 refine: bool = True, threads: int = 1, depth_mode: str = "shared", hand_mesh_iters: int = 10):
+                 refine: str | bool = "silhouette", threads: int = 1, depth_mode: str = "shared",
+                 hand_mesh_iters: int = 10):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
         if not MIN_FRAMES <= self.keyframes <= MAX_FRAMES:
             raise ModelNotAvailable(f"model {self.name!r}: keyframes must be {MIN_FRAMES}-{MAX_FRAMES}, got {self.keyframes}")
         self.model = HandObjectModel(model_dir, backend=backend, threads=threads, card=card)
-        self.refine = refine
+        try:
+            self.refine = refine_mode(refine)
+        except ValueError as exc:
+            raise ModelNotAvailable(f"model {self.name!r}: {exc}") from None
         if depth_mode not in DEPTH_MODES:
             raise ModelNotAvailable(f"model {self.name!r}: depth mode must be one of {', '.join(DEPTH_MODES)}, "
                                     f"got {depth_mode!r}")
@@ -142,7 +154,7 @@ def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     mesh)."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
-                                   refine=bool(options.get("refine", card.get("refine", True))),
+                                   refine=options.get("refine", card.get("refine", "silhouette")),
                                    threads=int(options.get("threads", 1)),
                                    depth_mode=str(options.get("depth_mode", card.get("depth_icp", "shared"))),
                                    hand_mesh_iters=int(options.get("hand_mesh_iters", card.get("hand_mesh_iters", 10))))

@@ -7,7 +7,7 @@ from hoi_perception.handobject import geometry as G
 from hoi_perception.handobject.losses import losses, rot6d_to_matrix
 from hoi_perception.handobject.mesh import EmptyShapeError, occupancy_to_mesh, silhouette, silhouette_triangles
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
-from hoi_perception.handobject.pose import refine_translation
+from hoi_perception.handobject.pose import refine_translation, track_mask_centroids
 
 TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
 
@@ -60,6 +60,31 @@ def test_silhouettes_agree_and_refinement_recovers_shift():
     refined, before, after = refine_translation(v, f, moved, k, b)
     assert after > before
     assert np.linalg.norm(refined[:3, 3] - pose[:3, 3]) < 0.5 * np.linalg.norm(moved[:3, 3] - pose[:3, 3])
+
+
+def test_mask_centroids_track_the_object_across_frames():
+    # a sphere moving across three frames; the regressed poses (all at the first position, wrong
+    # depths) are moved onto each frame's mask centroid at their median depth
+    c = G.grid_centres()
+    v, f = occupancy_to_mesh((np.linalg.norm(c, axis=-1) < 0.04).astype(np.float32))
+    k = np.array([[55.0, 0, 31.5], [0, 55.0, 31.5], [0, 0, 1]])
+    true = np.array([[0.0, 0.0, 0.35], [0.03, 0.01, 0.35], [0.05, -0.02, 0.35]])
+    masks = np.stack([silhouette_triangles(v + p, f, k, 64, 64) for p in true])
+    regressed = np.tile(np.eye(4), (3, 1, 1))
+    regressed[:, :3, 3] = [[0.0, 0.0, 0.30], [0.0, 0.0, 0.35], [0.0, 0.0, 0.40]]
+    masks[2, :, :] = 0  # the object left the view: that frame keeps its regressed pose
+    tracked = track_mask_centroids(regressed, masks, np.stack([k] * 3))
+    np.testing.assert_allclose(tracked[:2, :3, 3], true[:2], atol=0.003)
+    np.testing.assert_array_equal(tracked[2], regressed[2])
+    np.testing.assert_array_equal(tracked[:, :3, :3], regressed[:, :3, :3])
+
+
+def test_refine_setting_of_model_cards():
+    from hoi_perception.handobject.infer import refine_mode
+
+    assert [refine_mode(x) for x in (True, False, "centroid", "none")] == ["silhouette", "none", "centroid", "none"]
+    with pytest.raises(ValueError, match="refine must be one of"):
+        refine_mode("icp")
 
 
 def _batch(b=2, f=3, seed=0):
