@@ -3,6 +3,8 @@ file starts them: the hand-object node on frames of a real phone video, the full
 real BEHAVE frame with its masks."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from ros_support import INSTALL, requires_ros
@@ -70,8 +72,10 @@ def behave_frame():
     labels = np.zeros(rgb.shape[:2], np.uint8)
     labels[cv2.imread(str(root / "mask_h" / "050507.jpg"), cv2.IMREAD_GRAYSCALE) > 127] = 1
     labels[cv2.imread(str(root / "mask_o" / "050507.jpg"), cv2.IMREAD_GRAYSCALE) > 127] = 2  # object: highest label
-    # A quarter of the Kinect resolution keeps messages small on loopback (best-effort QoS).
-    size = (rgb.shape[1] // 4, rgb.shape[0] // 4)
+    # An eighth of the Kinect resolution (256x192, 147 KB) keeps messages small on loopback: with
+    # best-effort QoS a large message is lost whole when one of its fragments is (the model works on a
+    # 96-pixel crop anyway).
+    size = (rgb.shape[1] // 8, rgb.shape[0] // 8)
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
 
 
@@ -93,13 +97,14 @@ def test_fullbody_node_with_the_shipped_model(ros_env, domain_id, rclpy_context,
         h.spin_for(1.0)
         rgb, labels = behave_frame()
         stamp = 3_000_000_000
-        for _ in range(5):
+        deadline = time.monotonic() + 60.0  # resend until a result comes (best effort, slow discovery)
+        while time.monotonic() < deadline:
             m = image_codec.encode(labels, "mono8")
             m["header"] = mc.header_dict(stamp, CAMERA_FRAME)
             pub_masks.publish(mc.to_rclpy(m, h.Image))
             h.spin_for(0.2)
             h.send(rgb, stamp)
-            if h.spin_until(lambda: len(h.got["fullbody"]) > 0, 8.0):
+            if h.spin_until(lambda: len(h.got["fullbody"]) > 0, 5.0):
                 break
         assert h.got["fullbody"], (tmp_path / "fullbody.log").read_text()[-3000:]
         msg = h.got["fullbody"][0]
