@@ -34,7 +34,7 @@ from hoi_perception.metrics import contact_precision_recall, hoi_chamfer, simila
 NOTE = "synthetic held-out data (unseen objects and seeds), not BEHAVE"
 
 
-def gt_meshes(root, n: int):
+def gt_meshes(root, indices):
     """Full anny meshes (camera A frame) of the ground-truth parameters, object meshes, contacts."""
     from hoi_perception.body import BodyParams
     from hoi_perception.synth.engine import body_model, object_library
@@ -42,8 +42,8 @@ def gt_meshes(root, n: int):
 
     shards, lib, bm = ShardSet(root), object_library(), body_model()
     out = []
-    for i in range(n):
-        a, meta, _ = shards.get(i)
+    for i in indices:
+        a, meta, _ = shards.get(int(i))
         with torch.no_grad():
             v = bm(BodyParams(shape=torch.as_tensor(a["body_shape"])[None], pose=torch.as_tensor(a["body_pose"])[None],
                               global_orient=torch.as_tensor(a["body_global_orient"])[None],
@@ -167,14 +167,14 @@ def main(argv=None) -> int:
     card = yaml.safe_load((model_dir / "model_card.yaml").read_text())
     data = load_scenes(args.data, card["config"]["crop"], max_items=args.max_items, with_view_b=True)
     n = len(data["index"])
-    gts = gt_meshes(args.data, n)
+    gts = gt_meshes(args.data, data["index"].tolist())  # scenes the network cannot take are left out
     from hoi_perception.synth.engine import body_model
 
     faces = body_model().faces.numpy()
     cross = load_net(model_dir / card["weights_torch"], card["config"])
     single_cfg = dict(card["config"], cross_view=False)
     single = load_net(model_dir / card["baseline_weights_torch"], single_cfg)
-    results = {"data": str(args.data), "note": NOTE, "scenes": n,
+    results = {"data": str(args.data), "note": NOTE, "scenes": n, "skipped": data["meta"]["skipped"],
                "manifest_sha256": data["meta"]["manifest_sha256"]}
     for name, net in (("cross_view", cross), ("single_view", single)):
         pred = predict(net, data)

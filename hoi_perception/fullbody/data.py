@@ -13,10 +13,11 @@ import numpy as np
 import torch
 
 from hoi_perception.body.interface import axis_angle_to_matrix, matrix_to_rot6d
+from hoi_perception.pipeline.types import InputError
 from hoi_perception.synth.engine import BODY_ID, LEFT_HAND_ID, OBJECT_ID, RIGHT_HAND_ID, decode_png, object_library
 from hoi_perception.synth.shards import ShardSet
 
-from .preprocess import make_crop
+from .preprocess import make_crop, mask_box
 
 
 def manifest_hash(root) -> str:
@@ -37,6 +38,17 @@ def _to_cam(points: np.ndarray, w2c: np.ndarray) -> np.ndarray:
     return points @ w2c[:3, :3].T + w2c[:3, 3]
 
 
+def _view_crop(a: dict, v: int, crop: int):
+    """Crop of view v; view A must show person and object (InputError otherwise)."""
+    rgb = decode_png(a[f"rgb_{v}"])
+    human, obj = view_masks(decode_png(a[f"instance_{v}"]))
+    box = None
+    if v == 1:  # the generator's target view: the object may be hidden there; frame it amodally
+        amodal = decode_png(a["amodal_object_1"]) > 0
+        box = mask_box(human, amodal | obj)
+    return make_crop(rgb, human, obj, a["K"][v], crop, box=box, min_pixels=20 if v == 0 else 0)
+
+
 def load_scenes(root, crop: int, max_items: int | None = None, with_view_b: bool = True) -> dict:
     """All scenes of a shard folder as stacked tensors (crops for view A and B, targets in A)."""
     shards = ShardSet(root)
@@ -48,18 +60,15 @@ def load_scenes(root, crop: int, max_items: int | None = None, with_view_b: bool
     def put(k, v):
         cols.setdefault(k, []).append(np.asarray(v))
 
+    skipped = []
     for i in range(n):
         a, meta, _ = shards.get(i)
-        for v in (0, 1) if with_view_b else (0,):
-            rgb = decode_png(a[f"rgb_{v}"])
-            inst = decode_png(a[f"instance_{v}"])
-            human, obj = view_masks(inst)
-            box = None
-            if v == 1:  # the generator's target view: the object may be hidden there; frame it amodally
-                amodal = decode_png(a["amodal_object_1"]) > 0
-                from .preprocess import mask_box
-                box = mask_box(human, amodal | obj)
-            c = make_crop(rgb, human, obj, a["K"][v], crop, box=box, min_pixels=20 if v == 0 else 0)
+        try:
+            crops = [_view_crop(a, v, crop) for v in ((0, 1) if with_view_b else (0,))]
+        except InputError as exc:  # e.g. a push scene whose view A sees no person: the network could not run
+            skipped.append({"index": i, "why": str(exc)})
+            continue
+        for v, c in enumerate(crops):
             put(f"image_{v}", c.image)
             put(f"intrinsics_{v}", c.intrinsics)
             if v == 0:
@@ -95,7 +104,7 @@ def load_scenes(root, crop: int, max_items: int | None = None, with_view_b: bool
             continue
         arr = np.stack(v)
         out[k] = torch.as_tensor(arr, dtype=torch.long if k in ("object_class", "index") else torch.float32)
-    meta = {"root": str(root), "count": n, "manifest_sha256": manifest_hash(root),
+    meta = {"root": str(root), "count": n - len(skipped), "skipped": skipped, "manifest_sha256": manifest_hash(root),
             "manifest": json.loads((Path(root) / "manifest.json").read_text()).get("params", {})}
     out["meta"] = meta
     return out

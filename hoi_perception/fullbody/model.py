@@ -43,6 +43,9 @@ BODY_DEPTH_SCALE = 1.7  # m: a body spanning the crop is ~1.7 m tall at depth f_
 OBJECT_DEPTH_SCALE = 1.7
 
 
+FUSION_DIRECTIONS = ("both", "a_from_b", "b_from_a")
+
+
 @dataclass
 class ModelConfig:
     crop: int = 128
@@ -54,6 +57,13 @@ class ModelConfig:
     hidden: int = 384        # regression MLP width
     n_classes: int = 61
     cross_view: bool = True
+    # direction of the bidirectional cross-view transformers (paper's ablation): "both" (A<->B),
+    # "a_from_b" (only view A queries view B) or "b_from_a" (only view B queries view A)
+    fusion: str = "both"
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSION_DIRECTIONS:
+            raise ValueError(f"fusion must be one of {FUSION_DIRECTIONS}, got {self.fusion!r}")
 
     @classmethod
     def tiny(cls, **kw) -> "ModelConfig":
@@ -242,25 +252,29 @@ class CrossBlock(nn.Module):
 
 
 class BiCrossTransformer(nn.Module):
-    """F_vA' = CA(F_vA -> F_vB) + F_vA, F_vB' = CA(F_vB -> F_vA) + F_vB (both from the inputs)."""
+    """F_vA' = CA(F_vA -> F_vB) + F_vA, F_vB' = CA(F_vB -> F_vA) + F_vB (both from the inputs).
+    With ``direction`` "a_from_b" only view A is updated (F_vB passes through), "b_from_a" the reverse."""
 
-    def __init__(self, d: int, heads: int) -> None:
+    def __init__(self, d: int, heads: int, direction: str = "both") -> None:
         super().__init__()
+        self.direction = direction
         self.a_from_b = CrossBlock(d, heads)
         self.b_from_a = CrossBlock(d, heads)
 
     def forward(self, fa: torch.Tensor, fb: torch.Tensor | None):
         if fb is None:  # single view: the same block attends within view A
             return self.a_from_b(fa, fa), None
-        return self.a_from_b(fa, fb), self.b_from_a(fb, fa)
+        ha = fa if self.direction == "b_from_a" else self.a_from_b(fa, fb)
+        hb = fb if self.direction == "a_from_b" else self.b_from_a(fb, fa)
+        return ha, hb
 
 
 class ContactRefiner(nn.Module):
     """Contact-masked A<->B fusion, then global context from the full features, -> offsets."""
 
-    def __init__(self, d: int, heads: int) -> None:
+    def __init__(self, d: int, heads: int, direction: str = "both") -> None:
         super().__init__()
-        self.bi = BiCrossTransformer(d, heads)
+        self.bi = BiCrossTransformer(d, heads, direction)
         self.ctx = CrossBlock(d, heads)
         self.offset = nn.Sequential(nn.Linear(d + 3, d), nn.ReLU(), nn.Linear(d, 3))
         nn.init.zeros_(self.offset[2].weight)
@@ -290,10 +304,10 @@ class CrossHOI(nn.Module):
         self.vproj_a = nn.Linear(c + 3, cfg.vdim)
         self.vproj_b = nn.Linear(c + 3, cfg.vdim) if cfg.cross_view else None
         self.vtype = nn.Parameter(torch.zeros(1, N_V, cfg.vdim))  # which vertex (learned identity)
-        self.contact_tf = BiCrossTransformer(cfg.vdim, cfg.vheads)
+        self.contact_tf = BiCrossTransformer(cfg.vdim, cfg.vheads, cfg.fusion)
         self.contact_mlp = nn.Sequential(nn.Linear(cfg.vdim * (2 if cfg.cross_view else 1), cfg.vdim), nn.ReLU(),
                                          nn.Linear(cfg.vdim, 1))
-        self.refiner = ContactRefiner(cfg.vdim, cfg.vheads)
+        self.refiner = ContactRefiner(cfg.vdim, cfg.vheads, cfg.fusion)
 
     def features(self, image: torch.Tensor) -> torch.Tensor:
         return self.backbone(image)

@@ -23,10 +23,11 @@ import numpy as np
 import torch
 
 from hoi_perception.body.vertex_subset import load_subset
+from hoi_perception.schedule import cosine_lr
 
 from .data import batch, load_scenes, train_classes
 from .losses import map_loss, recon_loss
-from .model import CrossHOI, ModelConfig
+from .model import FUSION_DIRECTIONS, CrossHOI, ModelConfig
 
 
 def _save(obj, path: Path) -> None:
@@ -37,6 +38,21 @@ def _save(obj, path: Path) -> None:
 
 def load_checkpoint(path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _init_state(path: str) -> dict:
+    """Weights to start from: a training checkpoint, or a released fp16 safetensors file (as fp32)."""
+    if str(path).endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        return {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    return load_checkpoint(path)["model"]
+
+
+def lr_for(args, step: int) -> float:
+    if args.schedule == "cosine":
+        return cosine_lr(step, args.steps, args.lr, warmup=args.warmup)
+    return args.lr
 
 
 def build_model(cfg: ModelConfig) -> CrossHOI:
@@ -74,13 +90,19 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, default=40.0, help="wall-clock budget of this invocation")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                    help="cosine: --warmup linear steps, then cosine decay to 2 %% of --lr at --steps")
+    ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--crop", type=int, default=96)
     ap.add_argument("--width", type=int, default=48)
+    ap.add_argument("--fusion", choices=FUSION_DIRECTIONS, default="both",
+                    help="direction of the cross-view transformers (A<->B, only A from B, only B from A)")
     ap.add_argument("--max-items", type=int, default=None)
     ap.add_argument("--reload-every", type=int, default=0, help="re-read the shard folder every N steps (0: never)")
-    ap.add_argument("--init", default=None, help="initialise matching weights from this checkpoint")
+    ap.add_argument("--init", default=None,
+                    help="initialise matching weights from this checkpoint (.pt) or released weights (.safetensors)")
     ap.add_argument("--generator-from", default=None, help="pre-trained generator checkpoint (mode generator)")
     ap.add_argument("--backbone-from", default=None, help="frozen backbone for generator pre-training")
     ap.add_argument("--snapshot-at", type=int, default=0, help="also save <out>/snap.pt at this step")
@@ -91,7 +113,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = ModelConfig(crop=args.crop, width=args.width, heads=4, kv_tokens=32, vdim=48, hidden=256,
-                      n_classes=len(train_classes()), cross_view=not args.single_view or args.mode == "generator")
+                      n_classes=len(train_classes()), cross_view=not args.single_view or args.mode == "generator",
+                      fusion=args.fusion)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     model = build_model(cfg)
@@ -112,7 +135,7 @@ def main(argv=None) -> int:
         print(f"resumed from {ckpt_path} at step {step}")
     else:
         if args.init:
-            sd = load_checkpoint(args.init)["model"]
+            sd = _init_state(args.init)
             own = model.state_dict()
             keep = {k: v for k, v in sd.items() if k in own and own[k].shape == v.shape}
             model.load_state_dict(keep, strict=False)
@@ -146,6 +169,8 @@ def main(argv=None) -> int:
         if args.reload_every and step and step % args.reload_every == 0:
             data = _load_data(args, cfg.crop)
             n = len(data["index"])
+        for group in opt.param_groups:
+            group["lr"] = lr_for(args, step)
         idx = torch.randint(0, n, (args.batch,), generator=g)
         b = batch(data, idx)
         img0 = b["image_0"].float()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from hoi_perception.pipeline.stages import resolve_model_dir
+from hoi_perception.schedule import cosine_lr
 from hoi_perception.synth.shards import ShardSet
 
 from .data import clip_item, collate, random_frames
@@ -30,12 +30,6 @@ from .model import HandObjectNet, NetConfig, count_parameters
 
 LOG_FIELDS = ["step", "wall_s", "lr", "clips_available", "total", "occ_bce", "occ_dice", "occ_flow", "mask_flow",
               "mask_bce", "mask_dice", "rot", "centre", "hand_uv", "hand_z", "occ_iou", "amodal_iou", "rot_deg"]
-
-
-def lr_at(step: int, steps: int, base: float, warmup: int = 100) -> float:
-    if step < warmup:
-        return base * (step + 1) / warmup
-    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, steps - warmup)))) + base * 0.02
 
 
 def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: int) -> dict:
@@ -138,7 +132,7 @@ def main(argv=None) -> int:
             shards = ShardSet(args.data)
         rng = np.random.default_rng([args.seed, step])
         batch = make_batch(shards, rng, args.batch, args.slots)
-        lr = lr_at(step, args.steps, args.lr)
+        lr = cosine_lr(step, args.steps, args.lr)
         for g in opt.param_groups:
             g["lr"] = lr
         if cfg.variant == "flow":

@@ -95,6 +95,19 @@ def test_generated_view_reaches_the_contact_estimate(tiny):
     assert not torch.allclose(a, b)  # the generated view changes the contact estimate
 
 
+@pytest.mark.parametrize("fusion", ["a_from_b", "b_from_a"])
+def test_one_way_fusion_uses_only_its_direction(fusion):
+    torch.manual_seed(0)
+    m = CrossHOI(ModelConfig.tiny(fusion=fusion)).train()
+    image, k, template = _inputs(m.cfg)
+    m(image, k, template)["contact_logits"].sum().backward()
+    used, unused = (m.contact_tf.a_from_b, m.contact_tf.b_from_a)[:: 1 if fusion == "a_from_b" else -1]
+    assert used.attn.q.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in unused.parameters())  # the other direction is not in the graph
+    with pytest.raises(ValueError, match="fusion"):
+        ModelConfig.tiny(fusion="sideways")
+
+
 def test_losses_zero_at_target_and_positive_otherwise(tiny):
     m = tiny[False].eval()
     image, k, template = _inputs(m.cfg)
