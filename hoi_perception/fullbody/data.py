@@ -110,5 +110,18 @@ def load_scenes(root, crop: int, max_items: int | None = None, with_view_b: bool
     return out
 
 
+def load_scene_sets(roots, crop: int, max_items: int | None = None, with_view_b: bool = True) -> dict:
+    """`load_scenes` over several shard folders, concatenated; meta["sets"] keeps each folder's meta."""
+    parts = [load_scenes(r, crop, max_items=max_items, with_view_b=with_view_b) for r in roots]
+    if len(parts) == 1:
+        return parts[0]
+    out = {k: (torch.cat([p[k] for p in parts]) if isinstance(v, torch.Tensor) else sum((p[k] for p in parts), []))
+           for k, v in parts[0].items() if k != "meta"}
+    hashes = [p["meta"]["manifest_sha256"] for p in parts]
+    out["meta"] = {"sets": [p["meta"] for p in parts], "count": sum(p["meta"]["count"] for p in parts),
+                   "manifest_sha256": hashlib.sha256("".join(hashes).encode()).hexdigest()}
+    return out
+
+
 def batch(data: dict, idx: torch.Tensor) -> dict:
     return {k: (v[idx] if isinstance(v, torch.Tensor) else v) for k, v in data.items() if k not in ("meta", "object_id")}

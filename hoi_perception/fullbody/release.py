@@ -23,7 +23,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cross", required=True)
     ap.add_argument("--single", required=True)
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", required=True, nargs="+", help="the training shard folder(s)")
     ap.add_argument("--out", default="models/fullbody")
     ap.add_argument("--bench", default=None, help="JSON line printed by bench_fullbody.py --json")
     ap.add_argument("--extra", default=None, help="JSON with training facts to record in the card")
@@ -54,8 +54,10 @@ def main(argv=None) -> int:
         "body_model_id": "anny_body", "joint_set": "anny_body22+hands42",
         "masks": "Frame.masks: person mask(s) first, object mask last",
         "training": {
-            "data": str(args.data), "dataset_manifest_sha256": manifest_hash(args.data),
-            "dataset_content_hash": json.loads((Path(args.data) / "manifest.json").read_text()).get("content_hash"),
+            "data": " + ".join(args.data),
+            "dataset_manifest_sha256": " + ".join(manifest_hash(d) for d in args.data),
+            "dataset_content_hash": " + ".join(str(json.loads((Path(d) / "manifest.json").read_text()).get("content_hash"))
+                                               for d in args.data),
             "cross_view_steps": int(ck_c["step"]), "cross_view_wall_s": round(float(ck_c["elapsed"]), 1),
             "single_view_steps": int(ck_s["step"]), "single_view_wall_s": round(float(ck_s["elapsed"]), 1),
         },

@@ -25,7 +25,7 @@ import torch
 from hoi_perception.body.vertex_subset import load_subset
 from hoi_perception.schedule import cosine_lr
 
-from .data import batch, load_scenes, train_classes
+from .data import batch, load_scene_sets, train_classes
 from .losses import map_loss, recon_loss
 from .model import FUSION_DIRECTIONS, CrossHOI, ModelConfig
 
@@ -74,7 +74,7 @@ class Logger:
 
 
 def _load_data(args, crop):
-    data = load_scenes(args.data, crop, max_items=args.max_items, with_view_b=True)
+    data = load_scene_sets(args.data, crop, max_items=args.max_items, with_view_b=True)
     data["image_0"] = data["image_0"].half()
     data["image_1"] = data["image_1"].half()
     return data
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="train the full-body CrossHOI network")
     ap.add_argument("--mode", choices=("recon", "generator"), default="recon")
     ap.add_argument("--single-view", action="store_true", help="the single-view baseline (no generated view)")
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", required=True, nargs="+", help="one or more shard folders (concatenated)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=100000)
     ap.add_argument("--minutes", type=float, default=40.0, help="wall-clock budget of this invocation")
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
                                                  "classes": train_classes()}, indent=1))
     data = _load_data(args, cfg.crop)
     n = len(data["index"])
-    print(f"{n} scenes from {args.data} (manifest {data['meta']['manifest_sha256'][:12]})")
+    print(f"{n} scenes from {' + '.join(args.data)} (manifest {data['meta']['manifest_sha256'][:12]})")
     fields = ["step", "time_s", "n_train", "lr", "total", "param", "joint3d", "joint2d", "object_class", "contact",
               "vertex", "vertex_init", "edge", "map", "mse", "cos"]
     logger = Logger(out / "log.csv", fields)

@@ -73,3 +73,12 @@ def test_scenes_the_network_cannot_take_are_left_out(scenes, monkeypatch):
     assert d["index"].tolist() == [1]
     assert d["meta"]["skipped"][0]["index"] == 0 and "human mask" in d["meta"]["skipped"][0]["why"]
     assert d["meta"]["count"] == 1 and d["image_0"].shape[0] == 1
+
+
+def test_several_folders_are_concatenated(scenes):
+    one = fb_data.load_scene_sets([scenes], 96)
+    two = fb_data.load_scene_sets([scenes, scenes], 96)
+    assert two["image_0"].shape[0] == 2 * one["image_0"].shape[0] == 4
+    assert torch.equal(two["contact"][2:], one["contact"]) and two["object_id"] == one["object_id"] * 2
+    assert two["meta"]["count"] == 4 and len(two["meta"]["sets"]) == 2
+    assert two["meta"]["manifest_sha256"] != one["meta"]["manifest_sha256"]
