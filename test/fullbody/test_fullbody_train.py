@@ -15,15 +15,8 @@ from hoi_perception.pipeline.types import InputError
 
 
 @pytest.fixture(scope="module")
-def scenes(tmp_path_factory):
-    from hoi_perception.synth import engine
-    from hoi_perception.synth.generate import generate_dataset
-
-    out = tmp_path_factory.mktemp("fb_scenes") / "scenes"
-    maker = engine.SampleMaker("train", 128, frames=3)
-    generate_dataset(out, "fullbody", 2, 11, maker, shard_size=4, workers=0, progress=False,
-                     generator_version=engine.GENERATOR_VERSION, params=maker.params())
-    return out
+def scenes(engine_dataset):
+    return engine_dataset("fullbody", 2, 11, 128)
 
 
 def _cli_config() -> ModelConfig:

@@ -12,15 +12,8 @@ TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), h
 
 
 @pytest.fixture(scope="module")
-def clip_dir(tmp_path_factory):
-    from hoi_perception.synth import engine
-    from hoi_perception.synth.generate import generate_dataset
-
-    out = tmp_path_factory.mktemp("ho_clip") / "clips"
-    maker = engine.SampleMaker("train", 128, frames=3)
-    generate_dataset(out, "hand", 1, 3, maker, shard_size=4, workers=0, progress=False,
-                     generator_version=engine.GENERATOR_VERSION, params=maker.params())
-    return out
+def clip_dir(engine_dataset):
+    return engine_dataset("hand", 1, 3, 128)
 
 
 def test_init_from_a_model_folder_then_resume(clip_dir, tmp_path):
