@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 import yaml
 
+from hoi_perception.synth.shards import read_manifest
+
 from .data import manifest_hash, train_classes
 from .model import CrossHOI
 from .reconstructor import config_from_checkpoint, export, load_weights, save_weights
@@ -56,8 +58,7 @@ def main(argv=None) -> int:
         "training": {
             "data": " + ".join(args.data),
             "dataset_manifest_sha256": " + ".join(manifest_hash(d) for d in args.data),
-            "dataset_content_hash": " + ".join(str(json.loads((Path(d) / "manifest.json").read_text()).get("content_hash"))
-                                               for d in args.data),
+            "dataset_content_hash": " + ".join(str(read_manifest(d).get("content_hash")) for d in args.data),
             "cross_view_steps": int(ck_c["step"]), "cross_view_wall_s": round(float(ck_c["elapsed"]), 1),
             "single_view_steps": int(ck_s["step"]), "single_view_wall_s": round(float(ck_s["elapsed"]), 1),
         },
