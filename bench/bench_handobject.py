@@ -30,6 +30,7 @@ def main(argv=None) -> int:
     ap.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch", "tensorrt"))
     ap.add_argument("--depth", choices=("shared", "translation", "rigid"),
                     help="give the rendered depth (RGB-D camera) and fit each pose to it by ICP")
+    ap.add_argument("--mesh-level", type=float, help="occupancy level of the extracted surface (default: the card's mesh_level)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -43,6 +44,8 @@ def main(argv=None) -> int:
 
     model_dir = resolve_model_dir(args.model)
     card = read_model_card(model_dir)
+    if args.mesh_level is not None:
+        card = dict(card, mesh_level=args.mesh_level)
     model = HandObjectModel(model_dir, backend=args.backend, card=card)
     shards = ShardSet(args.data)
     n = len(shards) if not args.n else min(args.n, len(shards))
@@ -62,10 +65,10 @@ def main(argv=None) -> int:
     summary = {k: float(np.mean([r[k] for r in rows])) if rows else float("nan") for k in keys}
     summary["chamfer_cm2_median"] = float(np.median([r["chamfer_cm2"] for r in rows])) if rows else float("nan")
     summary.update(clips=len(rows), failed=len(failures), frames=args.frames, backend=args.backend, model=card["name"],
-                   depth=args.depth or "none",
+                   depth=args.depth or "none", mesh_level=model.mesh_level,
                    cpu=platform.processor() or platform.machine(), threads=1)
     print(f"hand-object reconstruction, {len(rows)} held-out synthetic clips ({args.data}), {args.frames} frames, "
-          f"{args.backend}, 1 thread, depth ICP: {args.depth or 'none'}  [held-out synthetic objects, not HO3D]")
+          f"{args.backend}, 1 thread, depth ICP: {args.depth or 'none'}, mesh level {model.mesh_level}  [held-out synthetic objects, not HO3D]")
     print(f"  Chamfer (HOLD, cm^2, after scale+translation ICP): mean {summary['chamfer_cm2']:.3f}  median {summary['chamfer_cm2_median']:.3f}")
     print(f"  F@5mm {100 * summary['f5']:.1f} %   F@10mm {100 * summary['f10']:.1f} %")
     print(f"  raw (no alignment): Chamfer {summary['chamfer_cm2_raw']:.3f} cm^2  F@5 {100 * summary['f5_raw']:.1f} %  F@10 {100 * summary['f10_raw']:.1f} %")

@@ -49,8 +49,11 @@ def _view_crop(a: dict, v: int, crop: int):
     return make_crop(rgb, human, obj, a["K"][v], crop, box=box, min_pixels=20 if v == 0 else 0)
 
 
-def load_scenes(root, crop: int, max_items: int | None = None, with_view_b: bool = True) -> dict:
-    """All scenes of a shard folder as stacked tensors (crops for view A and B, targets in A)."""
+def load_scenes(root, crop: int, max_items: int | None = None, with_view_b: bool = True,
+                image_dtype: torch.dtype = torch.float32) -> dict:
+    """All scenes of a shard folder as stacked tensors (crops for view A and B, targets in A).
+
+    `image_dtype` is the crops' dtype (torch.float16 halves the memory of a large training set)."""
     shards = ShardSet(root)
     lib = object_library()
     classes = {c: i for i, c in enumerate(train_classes())}
@@ -102,21 +105,27 @@ def load_scenes(root, crop: int, max_items: int | None = None, with_view_b: bool
         if k == "object_id":
             out[k] = v
             continue
-        arr = np.stack(v)
-        out[k] = torch.as_tensor(arr, dtype=torch.long if k in ("object_class", "index") else torch.float32)
+        dtype = torch.long if k in ("object_class", "index") else image_dtype if k.startswith("image_") else torch.float32
+        out[k] = torch.as_tensor(np.stack(v), dtype=dtype)
+        v.clear()  # the per-scene arrays are no longer needed: keep the peak near one copy
     meta = {"root": str(root), "count": n - len(skipped), "skipped": skipped, "manifest_sha256": manifest_hash(root),
             "manifest": json.loads((Path(root) / "manifest.json").read_text()).get("params", {})}
     out["meta"] = meta
     return out
 
 
-def load_scene_sets(roots, crop: int, max_items: int | None = None, with_view_b: bool = True) -> dict:
+def load_scene_sets(roots, crop: int, max_items: int | None = None, with_view_b: bool = True,
+                    image_dtype: torch.dtype = torch.float32) -> dict:
     """`load_scenes` over several shard folders, concatenated; meta["sets"] keeps each folder's meta."""
-    parts = [load_scenes(r, crop, max_items=max_items, with_view_b=with_view_b) for r in roots]
+    parts = [load_scenes(r, crop, max_items=max_items, with_view_b=with_view_b, image_dtype=image_dtype) for r in roots]
     if len(parts) == 1:
         return parts[0]
-    out = {k: (torch.cat([p[k] for p in parts]) if isinstance(v, torch.Tensor) else sum((p[k] for p in parts), []))
-           for k, v in parts[0].items() if k != "meta"}
+    out = {}
+    for k in [k for k in parts[0] if k != "meta"]:
+        # pop each part's tensor as it is concatenated, so only one extra copy of one field exists at a time
+        pieces = [p.pop(k) for p in parts]
+        out[k] = torch.cat(pieces) if isinstance(pieces[0], torch.Tensor) else sum(pieces, [])
+        del pieces
     hashes = [p["meta"]["manifest_sha256"] for p in parts]
     out["meta"] = {"sets": [p["meta"] for p in parts], "count": sum(p["meta"]["count"] for p in parts),
                    "manifest_sha256": hashlib.sha256("".join(hashes).encode()).hexdigest()}

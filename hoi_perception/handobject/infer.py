@@ -46,6 +46,17 @@ def refine_mode(value) -> str:
     return str(value)
 
 
+def mesh_level(value) -> float:
+    """A model card's `mesh_level`: the occupancy probability marching cubes extracts the surface at."""
+    try:
+        level = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"mesh_level must be a number in (0, 1), got {value!r}") from None
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"mesh_level must lie in (0, 1), got {level}")
+    return level
+
+
 def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """Centre crop to a square and resize to size x size; returns (image, 3x3 K of the result)."""
     h, w = image.shape[:2]
@@ -104,6 +115,10 @@ class HandObjectModel:
         self.variant = net_variant(self.model_dir)
         self.flow_steps = int(self.card.get("flow_steps", 8))
         try:
+            self.mesh_level = mesh_level(self.card.get("mesh_level", 0.5))
+        except ValueError as exc:
+            raise ModelNotAvailable(f"hand-object model in {self.model_dir}: {exc}") from None
+        try:
             if backend == "torch":
                 self.backend = load_backend("torch", torch_module=load_torch_model(self.model_dir),
                                             input_names=input_names(self.variant), output_names=OUTPUT_NAMES,
@@ -151,7 +166,7 @@ class HandObjectModel:
         out = self.run(images, kmats)
         prob = 1 / (1 + np.exp(-out["occupancy"]))
         try:
-            verts, faces = occupancy_to_mesh(prob)
+            verts, faces = occupancy_to_mesh(prob, level=self.mesh_level)
         except EmptyShapeError as exc:
             raise InferenceError(f"no object surface reconstructed: {exc}") from exc
         masks = 1 / (1 + np.exp(-out["masks"]))

@@ -76,6 +76,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keyframes", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--live-frames", type=int, default=20)
+    ap.add_argument("--mesh-level", type=float, help="occupancy level of the extracted surface (default: the card's)")
     args = ap.parse_args(argv)
     import torch
 
@@ -84,11 +85,13 @@ def main(argv=None) -> int:
 
     model_dir = resolve_model_dir(args.model)
     card = read_model_card(model_dir)
+    if args.mesh_level is not None:
+        card = dict(card, mesh_level=args.mesh_level)
     model = HandObjectModel(model_dir, card=card)
     vdir = Path(args.videos) if args.videos else shared_data_dir() / "video" / "hand_object_wild"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    report = {"hfov_deg_assumed": args.hfov, "videos": {}}
+    report = {"hfov_deg_assumed": args.hfov, "mesh_level": model.mesh_level, "videos": {}}
     for video in sorted(vdir.glob("*.mp4")):
         cap = cv2.VideoCapture(str(video))
         n, fps = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS) or 30.0
@@ -116,6 +119,7 @@ def main(argv=None) -> int:
         entry.update(pose_jitter(clip.poses))
         # live: consecutive frames through the registry reconstructor
         recon = load_reconstructor(str(model_dir), "handobject")
+        recon.model.mesh_level = model.mesh_level  # a --mesh-level override applies to the live run too
         live_frames = read_frames(video, range(min(n, args.live_frames)))
         poses, times = [], []
         import time

@@ -75,3 +75,12 @@ def test_several_folders_are_concatenated(scenes):
     assert torch.equal(two["contact"][2:], one["contact"]) and two["object_id"] == one["object_id"] * 2
     assert two["meta"]["count"] == 4 and len(two["meta"]["sets"]) == 2
     assert two["meta"]["manifest_sha256"] != one["meta"]["manifest_sha256"]
+
+
+def test_fp16_crops_are_the_rounded_fp32_crops(scenes):
+    full = fb_data.load_scene_sets([scenes, scenes], 96)
+    half = fb_data.load_scene_sets([scenes, scenes], 96, image_dtype=torch.float16)
+    for k in ("image_0", "image_1"):
+        assert half[k].dtype == torch.float16
+        assert torch.equal(half[k], full[k].half())
+    assert half["body_vertices"].dtype == torch.float32 and torch.equal(half["body_vertices"], full["body_vertices"])

@@ -10,7 +10,7 @@ from hoi_perception.handobject.export import ORT_TOLERANCE, compare_backends, wr
 from hoi_perception.handobject.infer import HandObjectModel
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
 from hoi_perception.paths import models_dir
-from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
+from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 
 TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
@@ -54,6 +54,36 @@ def test_clip_bad_inputs(tiny_model_dir):
     m.backend = Empty()
     with pytest.raises(InferenceError, match="no object surface"):
         m.reconstruct(np.zeros((2, 128, 128, 3), np.uint8), np.stack([k] * 2))
+
+
+def test_card_mesh_level_sets_the_extracted_surface(tiny_model_dir):
+    from hoi_perception.handobject.geometry import grid_centres
+
+    k = np.array([[110.0, 0, 63.5], [0, 110, 63.5], [0, 0, 1]])
+    r = np.linalg.norm(grid_centres(), axis=-1)
+    logits = ((0.06 - r) * 100.0).astype(np.float32)  # probability 0.5 at 6 cm, falling outwards
+
+    class Graded:
+        def run(self, feeds):
+            pose = np.zeros((1, 6, 9), np.float32)
+            pose[..., 0] = pose[..., 4] = 1.0
+            return {"occupancy": logits[None], "masks": np.zeros((1, 6, 3, 64, 64), np.float32), "pose": pose,
+                    "hand_uv": np.zeros((1, 6, 21, 2), np.float32), "hand_z": np.zeros((1, 6, 22), np.float32),
+                    "hand_conf": np.zeros((1, 6, 21), np.float32)}
+
+    radii = {}
+    for level in (0.2, 0.5, 0.8):
+        m = HandObjectModel(tiny_model_dir, card={"mesh_level": level})
+        m.backend = Graded()
+        clip = m.reconstruct(np.zeros((2, 128, 128, 3), np.uint8), np.stack([k] * 2), refine="none")
+        radii[level] = float(np.linalg.norm(clip.vertices, axis=1).mean())
+    assert radii[0.5] == pytest.approx(0.06, abs=0.003)
+    # logit 100 per metre: p = 0.2 at 7.4 cm, p = 0.8 at 4.6 cm
+    assert radii[0.2] == pytest.approx(0.074, abs=0.003)
+    assert radii[0.8] == pytest.approx(0.046, abs=0.003)
+    for bad in (0.0, 1.0, "high"):
+        with pytest.raises(ModelNotAvailable, match="mesh_level"):
+            HandObjectModel(tiny_model_dir, card={"mesh_level": bad})
 
 
 def _frame(img, i, frame_id="cam"):
