@@ -30,7 +30,7 @@ from hoi_perception.body.vertex_subset import load_subset  # noqa: E402
 from hoi_perception.fullbody.data import load_scenes, view_masks  # noqa: E402
 from hoi_perception.fullbody.model import N_BODY_V, CrossHOI, ModelConfig  # noqa: E402
 from hoi_perception.fullbody.reconstructor import load_weights  # noqa: E402
-from hoi_perception.metrics import contact_precision_recall, hoi_chamfer, similarity_transform  # noqa: E402
+from hoi_perception.metrics import contact_precision_recall, hoi_chamfer, paired_difference, similarity_transform  # noqa: E402
 
 NOTE = "synthetic held-out data (unseen objects and seeds), not BEHAVE"
 
@@ -101,13 +101,30 @@ def evaluate(pred: dict, gts: list, faces: np.ndarray, init: bool = False) -> di
         rows.append((cd["cd_human_cm"], cd["cd_object_cm"], p, rc, g["occlusion"]))
     a = np.array(rows)
     occl = a[:, 4] > 0.3
-    res = {"cd_human_cm": float(a[:, 0].mean()), "cd_object_cm": float(a[:, 1].mean()),
+    res = {"rows": a, "cd_human_cm": float(a[:, 0].mean()), "cd_object_cm": float(a[:, 1].mean()),
            "contact_precision": float(a[:, 2].mean()), "contact_recall": float(a[:, 3].mean()), "n": len(a),
            "n_occluded": int(occl.sum())}
     if occl.any():
         res["occluded"] = {"cd_human_cm": float(a[occl, 0].mean()), "cd_object_cm": float(a[occl, 1].mean()),
                            "contact_precision": float(a[occl, 2].mean()), "contact_recall": float(a[occl, 3].mean())}
     return res
+
+
+METRICS = ("cd_human_cm", "cd_object_cm", "contact_precision", "contact_recall")
+
+
+def cross_minus_single(rows_a: np.ndarray, rows_b: np.ndarray) -> dict:
+    """Per-scene cross - single of each metric (metrics.paired_difference), on all and the occluded scenes.
+
+    One seed per network: the standard error is the scene-sampling uncertainty only, not the spread between seeds."""
+    out = {}
+    for subset, sel in (("all", np.ones(len(rows_a), bool)), ("occluded", rows_a[:, 4] > 0.3)):
+        if sel.sum() < 2:
+            continue
+        mean, sem = paired_difference(rows_a[sel, :4], rows_b[sel, :4])
+        out[subset] = {m: {"mean": float(mean[j]), "sem": float(sem[j])} for j, m in enumerate(METRICS)}
+        out[subset]["n"] = int(sel.sum())
+    return out
 
 
 def load_net(path: Path, cfg: dict) -> CrossHOI:
@@ -181,6 +198,9 @@ def main(argv=None) -> int:
         pred = predict(net, data)
         results[name] = evaluate(pred, gts, faces)
         results[name + "_initial"] = evaluate(pred, gts, faces, init=True)
+    results["cross_minus_single"] = cross_minus_single(results["cross_view"]["rows"], results["single_view"]["rows"])
+    for name in ("cross_view", "single_view", "cross_view_initial", "single_view_initial"):
+        results[name].pop("rows")
     results["generator_heldout"] = generator_quality(cross, data)
     if not args.no_latency:
         # other work on the cores slows the timing: report the load it ran under instead of assuming one
@@ -198,6 +218,11 @@ def main(argv=None) -> int:
             print(f"{name + ' occl>0.3':22s} {r['cd_human_cm']:12.2f} {r['cd_object_cm']:13.2f} "
                   f"{r['contact_precision']:10.3f} {r['contact_recall']:10.3f}   "
                   f"({results[name]['n_occluded']} scenes, {NOTE})")
+    for subset, d in results["cross_minus_single"].items():
+        print(f"{'cross - single, ' + subset:22s} " + " ".join(
+            f"{d[m]['mean']:+{w}.3f}" for m, w in zip(METRICS, (12, 13, 10, 10)))
+              + "   (per-scene mean; standard errors " + " / ".join(f"{d[m]['sem']:.3f}" for m in METRICS)
+              + f"; {d['n']} scenes, one seed per network)")
     g = results["generator_heldout"]
     print(f"generated vs real view-B features: cosine {g['cosine']:.3f}, MSE {g['mse']:.4f} ({NOTE})")
     if "latency_ms_batch1_cpu" in results:

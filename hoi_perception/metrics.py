@@ -571,3 +571,16 @@ def geodesic_fp_error(pred_mask, gt_mask, graph) -> float:
     d = dist[fp]
     d = d[np.isfinite(d)]
     return float(d.mean()) if len(d) else 0.0
+
+
+def paired_difference(a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the per-item differences a - b (items x metrics, same items in both) and its
+    standard error (sample std / sqrt(n)): how far two models differ on the same test items,
+    with the uncertainty from which items were drawn (not from training seeds)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim not in (1, 2):
+        raise ValueError(f"a {a.shape} and b {b.shape} must be the same (items,) or (items, metrics) array")
+    if len(a) < 2:
+        raise ValueError("a standard error needs at least 2 paired items")
+    d = a - b
+    return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(len(d))

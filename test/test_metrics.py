@@ -282,3 +282,16 @@ def test_geodesic_fp_error_on_grid():
     assert M.geodesic_fp_error(gt, gt, graph) == 0.0
     res = M.damon_contact_scores(pred[None].astype(float), gt[None], vertices=v, faces=f)
     assert res["fp_geodesic"] == pytest.approx(0.4)
+
+
+def test_paired_difference_known_values():
+    a = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 5.0]])
+    b = a - np.array([[0.0, 1.0], [2.0, 1.0], [0.0, 1.0], [2.0, 1.0]])
+    mean, sem = M.paired_difference(a, b)
+    assert np.allclose(mean, [1.0, 1.0])
+    # differences 0, 2, 0, 2: sample std 2/sqrt(3), standard error 1/sqrt(3); a constant shift has none
+    assert np.allclose(sem, [1 / np.sqrt(3), 0.0])
+    with pytest.raises(ValueError, match="same"):
+        M.paired_difference(a, b[:3])
+    with pytest.raises(ValueError, match="at least 2"):
+        M.paired_difference(a[:1], b[:1])
