@@ -85,7 +85,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", required=True, nargs="+", help="one or more shard folders (concatenated)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=100000)
-    ap.add_argument("--minutes", type=float, default=40.0, help="wall-clock budget of this invocation")
+    ap.add_argument("--minutes", type=float, default=0.0,
+                    help="wall-clock budget of this invocation (0: none); the same command resumes the run")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
@@ -163,7 +164,7 @@ def main(argv=None) -> int:
         model.backbone.eval()
         for p in model.backbone.parameters():
             p.requires_grad_(False)
-    while step < args.steps and (time.time() - t0) < args.minutes * 60:
+    while step < args.steps and not (args.minutes and (time.time() - t0) >= args.minutes * 60):
         if args.reload_every and step and step % args.reload_every == 0:
             data = _load_data(args, cfg.crop)
             n = len(data["index"])
@@ -208,7 +209,11 @@ def main(argv=None) -> int:
     _save(state, ckpt_path)
     info = {"step": step, "wall_s": state["elapsed"], "n_train": n, "manifest_sha256": data["meta"]["manifest_sha256"],
             "hardware": f"{platform.processor() or platform.machine()}, {args.threads} thread(s), {os.cpu_count()} cores"}
-    (out / "done.json").write_text(json.dumps(info, indent=1))
+    if step < args.steps:  # stopped by --minutes: say so, and leave no "done" marker behind
+        (out / "done.json").unlink(missing_ok=True)
+        print(f"stopped by the --minutes budget at step {step} of {args.steps}; run the same command again to resume")
+    else:
+        (out / "done.json").write_text(json.dumps(info, indent=1))
     print(json.dumps(info))
     return 0
 

@@ -84,3 +84,14 @@ def test_fp16_crops_are_the_rounded_fp32_crops(scenes):
         assert half[k].dtype == torch.float16
         assert torch.equal(half[k], full[k].half())
     assert half["body_vertices"].dtype == torch.float32 and torch.equal(half["body_vertices"], full["body_vertices"])
+
+
+def test_minutes_budget_stops_without_done_marker_and_resume_finishes(scenes, tmp_path, capsys):
+    run = tmp_path / "run"
+    common = ["--data", str(scenes), "--out", str(run), "--batch", "2", "--steps", "3"]
+    # a budget spent before the first step: the run stops at once and says how to go on
+    assert train.main(common + ["--minutes", "1e-9"]) == 0
+    assert "stopped by the --minutes budget at step 0 of 3" in capsys.readouterr().out
+    assert int(train.load_checkpoint(run / "ckpt.pt")["step"]) == 0 and not (run / "done.json").exists()
+    assert train.main(common) == 0  # no budget by default: the same command finishes the run
+    assert int(train.load_checkpoint(run / "ckpt.pt")["step"]) == 3 and (run / "done.json").exists()
