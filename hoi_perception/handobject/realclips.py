@@ -22,7 +22,7 @@ from hoi_perception.paths import shared_data_dir
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame
 
 from .geometry import IMAGE_SIZE
-from .infer import HandObjectModel, crop_square
+from .infer import crop_square, mesh_level
 from .mesh import silhouette_triangles
 from .pose import iou, pose_jitter
 
@@ -81,13 +81,13 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from hoi_perception.pipeline.stages import load_reconstructor, read_model_card, resolve_model_dir
+    from hoi_perception.pipeline.stages import load_reconstructor
 
-    model_dir = resolve_model_dir(args.model)
-    card = read_model_card(model_dir)
+    # the live path as the node runs it; its network also serves the clip reconstructions
+    recon = load_reconstructor(args.model, "handobject")
+    model = recon.model
     if args.mesh_level is not None:
-        card = dict(card, mesh_level=args.mesh_level)
-    model = HandObjectModel(model_dir, card=card)
+        model.mesh_level = mesh_level(args.mesh_level)
     vdir = Path(args.videos) if args.videos else shared_data_dir() / "video" / "hand_object_wild"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,8 +118,7 @@ def main(argv=None) -> int:
                  "messages": clip.messages}
         entry.update(pose_jitter(clip.poses))
         # live: consecutive frames through the registry reconstructor
-        recon = load_reconstructor(str(model_dir), "handobject")
-        recon.model.mesh_level = model.mesh_level  # a --mesh-level override applies to the live run too
+        recon.reset()  # a new video: no keyframes of the previous one
         live_frames = read_frames(video, range(min(n, args.live_frames)))
         poses, times = [], []
         import time
