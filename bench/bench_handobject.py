@@ -9,7 +9,9 @@ EasyHOI-style scale+translation ICP (metrics.align_object_icp); "raw" figures sk
 (metric-scale mesh in the predicted object frame). F@5 / F@10 mm: metrics.fscore on the same samples.
 Poses: RPE (metrics.rpe, delta 1), ATE (metrics.ate, rigid), symmetric rotation error per frame.
 Held-out synthetic objects, not HO3D. Time per clip: network + marching cubes + pose refinement,
-one thread on this CPU.
+one thread on this CPU. With --baseline MODEL the second model runs on the same clips and the
+per-clip differences (model - baseline) are printed with their standard errors
+(metrics.paired_difference): whether two releases differ by more than the choice of clips explains.
 """
 from __future__ import annotations
 
@@ -19,6 +21,40 @@ import platform
 import sys
 
 import numpy as np
+
+# the figures compared clip by clip against --baseline
+PAIRED_KEYS = ("chamfer_cm2", "f5", "f10", "f5_raw", "f10_raw", "rpe_trans_cm", "ate_m", "centre_err_cm",
+               "iou_amodal", "hand_mpjpe_mm")
+
+
+def evaluate(model, shards, n: int, n_frames: int, depth, check_split: bool = True) -> tuple[dict, list]:
+    """{clip index: metrics} over the first n clips, and the clips the model failed on."""
+    from hoi_perception.handobject.evaluate import evaluate_clip
+    from hoi_perception.pipeline.stages import InferenceError
+
+    rows, failures = {}, []
+    for i in range(n):
+        arrays, meta, _ = shards.get(i)
+        if check_split and meta.get("split") != "heldout":
+            print(f"warning: clip {i} is from split {meta.get('split')!r}, not heldout", file=sys.stderr)
+        frames = list(range(min(n_frames, int(meta["frames"]))))
+        try:
+            rows[i] = evaluate_clip(model, arrays, meta, frames, depth_mode=depth)
+        except InferenceError as exc:
+            failures.append(f"clip {i}: {exc}")
+    return rows, failures
+
+
+def paired(rows: dict, base_rows: dict) -> dict:
+    """Mean and standard error of model - baseline over the clips both reconstructed."""
+    from hoi_perception.metrics import paired_difference
+
+    common = sorted(set(rows) & set(base_rows))
+    mean, sem = paired_difference([[rows[i][k] for k in PAIRED_KEYS] for i in common],
+                                  [[base_rows[i][k] for k in PAIRED_KEYS] for i in common])
+    out = {k: {"mean": float(m), "sem": float(e)} for k, m, e in zip(PAIRED_KEYS, mean, sem)}
+    out["n"] = len(common)
+    return out
 
 
 def main(argv=None) -> int:
@@ -31,15 +67,15 @@ def main(argv=None) -> int:
     ap.add_argument("--depth", choices=("shared", "translation", "rigid"),
                     help="give the rendered depth (RGB-D camera) and fit each pose to it by ICP")
     ap.add_argument("--mesh-level", type=float, help="occupancy level of the extracted surface (default: the card's mesh_level)")
+    ap.add_argument("--baseline", help="a second model folder or name, scored on the same clips (paired differences)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
     import torch
 
     torch.set_num_threads(1)
-    from hoi_perception.handobject.evaluate import evaluate_clip
     from hoi_perception.handobject.infer import HandObjectModel
-    from hoi_perception.pipeline.stages import InferenceError, read_model_card, resolve_model_dir
+    from hoi_perception.pipeline.stages import read_model_card, resolve_model_dir
     from hoi_perception.synth.shards import ShardSet
 
     model_dir = resolve_model_dir(args.model)
@@ -49,16 +85,8 @@ def main(argv=None) -> int:
     model = HandObjectModel(model_dir, backend=args.backend, card=card)
     shards = ShardSet(args.data)
     n = len(shards) if not args.n else min(args.n, len(shards))
-    rows, failures = [], []
-    for i in range(n):
-        arrays, meta, _ = shards.get(i)
-        if meta.get("split") != "heldout":
-            print(f"warning: clip {i} is from split {meta.get('split')!r}, not heldout", file=sys.stderr)
-        frames = list(range(min(args.frames, int(meta["frames"]))))
-        try:
-            rows.append(evaluate_clip(model, arrays, meta, frames, depth_mode=args.depth))
-        except InferenceError as exc:
-            failures.append(f"clip {i}: {exc}")
+    by_clip, failures = evaluate(model, shards, n, args.frames, args.depth)
+    rows = list(by_clip.values())
     keys = ["chamfer_cm2", "f5", "f10", "chamfer_cm2_raw", "f5_raw", "f10_raw", "rpe_trans_cm", "rpe_rot_deg",
             "rpe_still_trans_cm", "rpe_still_rot_deg", "ate_m",
             "centre_err_cm", "centre_err_raw_cm", "rot_err_sym_deg", "iou_amodal", "hand_mpjpe_mm", "seconds"]
@@ -81,6 +109,20 @@ def main(argv=None) -> int:
     print(f"  time per clip {summary['seconds']:.2f} s ({args.frames} frames)")
     for f in failures[:10]:
         print("  failed:", f)
+    if args.baseline:
+        base_dir = resolve_model_dir(args.baseline)
+        base_card = read_model_card(base_dir)
+        if args.mesh_level is not None:
+            base_card = dict(base_card, mesh_level=args.mesh_level)
+        base_rows, base_failures = evaluate(HandObjectModel(base_dir, backend=args.backend, card=base_card),
+                                            shards, n, args.frames, args.depth, check_split=False)
+        diff = paired(by_clip, base_rows)
+        summary["minus_baseline"] = dict(diff, baseline=str(base_dir), baseline_failed=len(base_failures))
+        print(f"  model - baseline ({base_dir}), per clip over the {diff['n']} clips both reconstructed "
+              f"(mean +- standard error):")
+        for k in PAIRED_KEYS:
+            scale = 100 if k.startswith("f") else 1  # F-scores in percentage points
+            print(f"    {k:15s} {scale * diff[k]['mean']:+9.4f} +- {scale * diff[k]['sem']:.4f}{'  (points)' if scale == 100 else ''}")
     if args.json:
         print(json.dumps(summary))
     return 0 if rows else 1
