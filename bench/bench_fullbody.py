@@ -3,6 +3,7 @@ single-view, and per-frame latency of torch vs ONNX Runtime at batch 1 on this C
 
     hoi-perception synth --kind fullbody --n 100 --seed 99 --split heldout --size 128 --out data/fullbody_heldout
     hoi-perception bench fullbody --data data/fullbody_heldout [--json]
+    hoi-perception bench fullbody --data data/fullbody_heldout --baseline <older release folder> --no-latency
 
 Accuracy (metrics.md, hoi_perception.metrics): one similarity Procrustes on human + object
 vertices concatenated, 6,000 surface samples per mesh, CD in cm; contact = body vertices
@@ -115,8 +116,9 @@ def evaluate(pred: dict, gts: list, faces: np.ndarray, init: bool = False) -> tu
 METRICS = ("cd_human_cm", "cd_object_cm", "contact_precision", "contact_recall")
 
 
-def cross_minus_single(rows_a: np.ndarray, rows_b: np.ndarray) -> dict:
-    """Per-scene cross - single of each metric (metrics.paired_difference), on all and the occluded scenes.
+def paired_by_scene(rows_a: np.ndarray, rows_b: np.ndarray) -> dict:
+    """Per-scene a - b of each metric (metrics.paired_difference), on all and the occluded scenes: cross -
+    single, or a model - a baseline model.
 
     One seed per network: the standard error is the scene-sampling uncertainty only, not the spread between seeds."""
     out = {}
@@ -178,6 +180,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-items", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--no-latency", action="store_true")
+    ap.add_argument("--baseline", help="another model folder: its cross-view network on the same scenes, per-scene "
+                                       "differences (model - baseline) with standard errors")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -201,7 +205,16 @@ def main(argv=None) -> int:
         pred = predict(net, data)
         results[name], rows[name] = evaluate(pred, gts, faces)
         results[name + "_initial"], _ = evaluate(pred, gts, faces, init=True)
-    results["cross_minus_single"] = cross_minus_single(rows["cross_view"], rows["single_view"])
+    results["cross_minus_single"] = paired_by_scene(rows["cross_view"], rows["single_view"])
+    if args.baseline:
+        base_dir = Path(args.baseline)
+        base_card = yaml.safe_load((base_dir / "model_card.yaml").read_text())
+        if base_card["config"]["crop"] != card["config"]["crop"]:
+            raise SystemExit(f"--baseline {base_dir} crops {base_card['config']['crop']} px, the model "
+                             f"{card['config']['crop']} px: not comparable on the same crops")
+        base = load_net(base_dir / base_card["weights_torch"], base_card["config"])
+        _, base_rows = evaluate(predict(base, data), gts, faces)
+        results["minus_baseline"] = dict(paired_by_scene(rows["cross_view"], base_rows), baseline=str(base_dir))
     results["generator_heldout"] = generator_quality(cross, data)
     if not args.no_latency:
         # other work on the cores slows the timing: report the load it ran under instead of assuming one
@@ -219,11 +232,16 @@ def main(argv=None) -> int:
             print(f"{name + f' occl>{OCCLUDED}':22s} {r['cd_human_cm']:12.2f} {r['cd_object_cm']:13.2f} "
                   f"{r['contact_precision']:10.3f} {r['contact_recall']:10.3f}   "
                   f"({results[name]['n_occluded']} scenes, {NOTE})")
-    for subset, d in results["cross_minus_single"].items():
-        print(f"{'cross - single, ' + subset:22s} " + " ".join(
-            f"{d[m]['mean']:+{w}.3f}" for m, w in zip(METRICS, (12, 13, 10, 10)))
-              + "   (per-scene mean; standard errors " + " / ".join(f"{d[m]['sem']:.3f}" for m in METRICS)
-              + f"; {d['n']} scenes, one seed per network)")
+    paired_rows = [("cross - single", results["cross_minus_single"])]
+    if "minus_baseline" in results:
+        paired_rows.append(("model - baseline", {k: v for k, v in results["minus_baseline"].items() if k != "baseline"}))
+        print(f"baseline (cross-view): {results['minus_baseline']['baseline']}")
+    for label, diffs in paired_rows:
+        for subset, d in diffs.items():
+            print(f"{label + ', ' + subset:22s} " + " ".join(
+                f"{d[m]['mean']:+{w}.3f}" for m, w in zip(METRICS, (12, 13, 10, 10)))
+                  + "   (per-scene mean; standard errors " + " / ".join(f"{d[m]['sem']:.3f}" for m in METRICS)
+                  + f"; {d['n']} scenes, one seed per network)")
     g = results["generator_heldout"]
     print(f"generated vs real view-B features: cosine {g['cosine']:.3f}, MSE {g['mse']:.4f} ({NOTE})")
     if "latency_ms_batch1_cpu" in results:

@@ -1,21 +1,11 @@
 """bench handobject --baseline: per-clip paired differences between two models on the same clips."""
-import importlib.util
 import json
 
 import pytest
 
-from hoi_perception.bench_cli import BENCH_DIR
 
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_handobject", BENCH_DIR / "bench_handobject.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_paired_uses_the_clips_both_models_reconstructed():
-    bench = _bench()
+def test_paired_uses_the_clips_both_models_reconstructed(load_bench):
+    bench = load_bench("handobject")
     rows = {0: dict.fromkeys(bench.PAIRED_KEYS, 1.0), 1: dict.fromkeys(bench.PAIRED_KEYS, 3.0)}
     base = {0: dict.fromkeys(bench.PAIRED_KEYS, 0.0), 1: dict.fromkeys(bench.PAIRED_KEYS, 1.0),
             2: dict.fromkeys(bench.PAIRED_KEYS, 9.0)}  # clip 2 failed for the model: not paired
@@ -25,9 +15,9 @@ def test_paired_uses_the_clips_both_models_reconstructed():
     assert d["f10"]["sem"] == pytest.approx(0.5)  # std 0.707 / sqrt(2)
 
 
-def test_shipped_model_against_itself_differs_by_nothing(engine_dataset, capsys):
+def test_shipped_model_against_itself_differs_by_nothing(engine_dataset, capsys, load_bench):
     data = engine_dataset("hand", 2, 5, 128, frames=2)
-    bench = _bench()
+    bench = load_bench("handobject")
     assert bench.main(["--data", str(data), "--frames", "2", "--baseline", "handobject", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     diff = summary["minus_baseline"]

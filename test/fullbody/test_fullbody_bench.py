@@ -1,0 +1,34 @@
+"""bench fullbody: per-scene paired differences (cross - single, model - --baseline)."""
+import json
+
+import numpy as np
+import pytest
+
+from hoi_perception.paths import models_dir
+
+
+def test_paired_by_scene_splits_off_the_occluded_scenes(load_bench):
+    bench = load_bench("fullbody")
+    # columns: CD_human, CD_object, P, R, occlusion
+    a = np.array([[5.0, 8.0, 0.9, 0.8, 0.0], [4.0, 6.0, 0.8, 0.7, 0.5], [6.0, 9.0, 0.7, 0.6, 0.6]])
+    b = a.copy()
+    b[:, 0] -= [1.0, 2.0, 3.0]
+    d = bench.paired_by_scene(a, b)
+    assert d["all"]["n"] == 3 and d["occluded"]["n"] == 2
+    assert d["all"]["cd_human_cm"]["mean"] == pytest.approx(2.0)
+    assert d["all"]["cd_human_cm"]["sem"] == pytest.approx(1.0 / np.sqrt(3))
+    assert d["occluded"]["cd_human_cm"]["mean"] == pytest.approx(2.5)
+    assert d["all"]["cd_object_cm"]["mean"] == 0.0
+
+
+def test_shipped_model_against_itself_as_baseline(engine_dataset, capsys, load_bench):
+    data = engine_dataset("fullbody", 3, 21, 128)
+    bench = load_bench("fullbody")
+    shipped = models_dir() / "fullbody"
+    assert bench.main(["--data", str(data), "--model", str(shipped), "--baseline", str(shipped),
+                       "--no-latency", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    diff = results["minus_baseline"]["all"]
+    assert diff["n"] == results["scenes"] >= 2
+    for m in bench.METRICS:
+        assert diff[m]["mean"] == 0.0 and diff[m]["sem"] == 0.0, m
