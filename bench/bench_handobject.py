@@ -50,6 +50,8 @@ def paired(rows: dict, base_rows: dict) -> dict:
     from hoi_perception.metrics import paired_difference
 
     common = sorted(set(rows) & set(base_rows))
+    if len(common) < 2:  # a standard error needs two paired clips
+        return {"n": len(common)}
     mean, sem = paired_difference([[rows[i][k] for k in PAIRED_KEYS] for i in common],
                                   [[base_rows[i][k] for k in PAIRED_KEYS] for i in common])
     out = {k: {"mean": float(m), "sem": float(e)} for k, m, e in zip(PAIRED_KEYS, mean, sem)}
@@ -119,8 +121,8 @@ def main(argv=None) -> int:
         diff = paired(by_clip, base_rows)
         summary["minus_baseline"] = dict(diff, baseline=str(base_dir), baseline_failed=len(base_failures))
         print(f"  model - baseline ({base_dir}), per clip over the {diff['n']} clips both reconstructed "
-              f"(mean +- standard error):")
-        for k in PAIRED_KEYS:
+              f"(mean +- standard error):" + ("" if diff["n"] >= 2 else " too few clips to pair"))
+        for k in PAIRED_KEYS if diff["n"] >= 2 else ():
             scale = 100 if k.startswith("f") else 1  # F-scores in percentage points
             print(f"    {k:15s} {scale * diff[k]['mean']:+9.4f} +- {scale * diff[k]['sem']:.4f}{'  (points)' if scale == 100 else ''}")
     if args.json:

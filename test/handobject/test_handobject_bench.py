@@ -13,6 +13,7 @@ def test_paired_uses_the_clips_both_models_reconstructed(load_bench):
     assert d["n"] == 2
     assert d["f10"]["mean"] == pytest.approx(1.5)  # differences 1 and 2
     assert d["f10"]["sem"] == pytest.approx(0.5)  # std 0.707 / sqrt(2)
+    assert bench.paired({0: rows[0]}, base) == {"n": 1}  # one clip in common: no standard error
 
 
 def test_shipped_model_against_itself_differs_by_nothing(engine_dataset, capsys, load_bench):
