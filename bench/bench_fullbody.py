@@ -31,7 +31,8 @@ from hoi_perception.body.vertex_subset import load_subset  # noqa: E402
 from hoi_perception.fullbody.data import load_scenes, view_masks  # noqa: E402
 from hoi_perception.fullbody.model import N_BODY_V, CrossHOI, ModelConfig  # noqa: E402
 from hoi_perception.fullbody.reconstructor import load_weights  # noqa: E402
-from hoi_perception.metrics import contact_precision_recall, hoi_chamfer, paired_difference, similarity_transform  # noqa: E402
+from hoi_perception.metrics import (  # noqa: E402
+    contact_precision_recall, hoi_chamfer, paired_difference_by_name, similarity_transform)
 
 NOTE = "synthetic held-out data (unseen objects and seeds), not BEHAVE"
 OCCLUDED = 0.3  # object occlusion in view A above which a scene counts as occluded
@@ -125,9 +126,7 @@ def paired_by_scene(rows_a: np.ndarray, rows_b: np.ndarray) -> dict:
     for subset, sel in (("all", np.ones(len(rows_a), bool)), ("occluded", rows_a[:, 4] > OCCLUDED)):
         if sel.sum() < 2:
             continue
-        mean, sem = paired_difference(rows_a[sel, :4], rows_b[sel, :4])
-        out[subset] = {m: {"mean": float(mean[j]), "sem": float(sem[j])} for j, m in enumerate(METRICS)}
-        out[subset]["n"] = int(sel.sum())
+        out[subset] = paired_difference_by_name(rows_a[sel, :4], rows_b[sel, :4], METRICS)
     return out
 
 

@@ -27,36 +27,34 @@ PAIRED_KEYS = ("chamfer_cm2", "f5", "f10", "f5_raw", "f10_raw", "rpe_trans_cm", 
                "iou_amodal", "hand_mpjpe_mm")
 
 
-def evaluate(model, shards, n: int, n_frames: int, depth, check_split: bool = True) -> tuple[dict, list]:
-    """{clip index: metrics} over the first n clips, and the clips the model failed on."""
+def evaluate(models: list, shards, n: int, n_frames: int, depth) -> list[tuple[dict, list]]:
+    """Per model: {clip index: metrics} over the first n clips and the clips it failed on (each clip read once)."""
     from hoi_perception.handobject.evaluate import evaluate_clip
     from hoi_perception.pipeline.stages import InferenceError
 
-    rows, failures = {}, []
+    results = [({}, []) for _ in models]
     for i in range(n):
         arrays, meta, _ = shards.get(i)
-        if check_split and meta.get("split") != "heldout":
+        if meta.get("split") != "heldout":
             print(f"warning: clip {i} is from split {meta.get('split')!r}, not heldout", file=sys.stderr)
         frames = list(range(min(n_frames, int(meta["frames"]))))
-        try:
-            rows[i] = evaluate_clip(model, arrays, meta, frames, depth_mode=depth)
-        except InferenceError as exc:
-            failures.append(f"clip {i}: {exc}")
-    return rows, failures
+        for model, (rows, failures) in zip(models, results):
+            try:
+                rows[i] = evaluate_clip(model, arrays, meta, frames, depth_mode=depth)
+            except InferenceError as exc:
+                failures.append(f"clip {i}: {exc}")
+    return results
 
 
 def paired(rows: dict, base_rows: dict) -> dict:
     """Mean and standard error of model - baseline over the clips both reconstructed."""
-    from hoi_perception.metrics import paired_difference
+    from hoi_perception.metrics import paired_difference_by_name
 
     common = sorted(set(rows) & set(base_rows))
     if len(common) < 2:  # a standard error needs two paired clips
         return {"n": len(common)}
-    mean, sem = paired_difference([[rows[i][k] for k in PAIRED_KEYS] for i in common],
-                                  [[base_rows[i][k] for k in PAIRED_KEYS] for i in common])
-    out = {k: {"mean": float(m), "sem": float(e)} for k, m, e in zip(PAIRED_KEYS, mean, sem)}
-    out["n"] = len(common)
-    return out
+    return paired_difference_by_name([[rows[i][k] for k in PAIRED_KEYS] for i in common],
+                                     [[base_rows[i][k] for k in PAIRED_KEYS] for i in common], PAIRED_KEYS)
 
 
 def main(argv=None) -> int:
@@ -84,10 +82,17 @@ def main(argv=None) -> int:
     card = read_model_card(model_dir)
     if args.mesh_level is not None:
         card = dict(card, mesh_level=args.mesh_level)
-    model = HandObjectModel(model_dir, backend=args.backend, card=card)
+    models = [HandObjectModel(model_dir, backend=args.backend, card=card)]
+    if args.baseline:
+        base_dir = resolve_model_dir(args.baseline)
+        base_card = read_model_card(base_dir)
+        if args.mesh_level is not None:
+            base_card = dict(base_card, mesh_level=args.mesh_level)
+        models.append(HandObjectModel(base_dir, backend=args.backend, card=base_card))
+    model = models[0]
     shards = ShardSet(args.data)
     n = len(shards) if not args.n else min(args.n, len(shards))
-    by_clip, failures = evaluate(model, shards, n, args.frames, args.depth)
+    (by_clip, failures), *base = evaluate(models, shards, n, args.frames, args.depth)
     rows = list(by_clip.values())
     keys = ["chamfer_cm2", "f5", "f10", "chamfer_cm2_raw", "f5_raw", "f10_raw", "rpe_trans_cm", "rpe_rot_deg",
             "rpe_still_trans_cm", "rpe_still_rot_deg", "ate_m",
@@ -111,13 +116,8 @@ def main(argv=None) -> int:
     print(f"  time per clip {summary['seconds']:.2f} s ({args.frames} frames)")
     for f in failures[:10]:
         print("  failed:", f)
-    if args.baseline:
-        base_dir = resolve_model_dir(args.baseline)
-        base_card = read_model_card(base_dir)
-        if args.mesh_level is not None:
-            base_card = dict(base_card, mesh_level=args.mesh_level)
-        base_rows, base_failures = evaluate(HandObjectModel(base_dir, backend=args.backend, card=base_card),
-                                            shards, n, args.frames, args.depth, check_split=False)
+    if base:
+        (base_rows, base_failures), = base
         diff = paired(by_clip, base_rows)
         summary["minus_baseline"] = dict(diff, baseline=str(base_dir), baseline_failed=len(base_failures))
         print(f"  model - baseline ({base_dir}), per clip over the {diff['n']} clips both reconstructed "

@@ -584,3 +584,11 @@ def paired_difference(a, b) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("a standard error needs at least 2 paired items")
     d = a - b
     return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(len(d))
+
+
+def paired_difference_by_name(a, b, names) -> dict:
+    """`paired_difference` as {name: {"mean", "sem"}, "n": items} for the columns of a and b (items x names)."""
+    mean, sem = paired_difference(a, b)
+    out = {k: {"mean": float(m), "sem": float(e)} for k, m, e in zip(names, np.atleast_1d(mean), np.atleast_1d(sem))}
+    out["n"] = len(a)
+    return out
