@@ -195,7 +195,8 @@ def main(argv=None) -> int:
 
     faces = body_model().faces.numpy()
     cross = load_net(model_dir / card["weights_torch"], card["config"])
-    single_cfg = dict(card["config"], cross_view=False)
+    # cards before release 7 have no baseline_config: the baseline was the cross-view config without the view
+    single_cfg = card.get("baseline_config") or dict(card["config"], cross_view=False)
     single = load_net(model_dir / card["baseline_weights_torch"], single_cfg)
     results = {"data": str(args.data), "note": NOTE, "scenes": n, "skipped": data["meta"]["skipped"],
                "manifest_sha256": data["meta"]["manifest_sha256"]}

@@ -60,10 +60,16 @@ class ModelConfig:
     # direction of the bidirectional cross-view transformers (paper's ablation): "both" (A<->B),
     # "a_from_b" (only view A queries view B) or "b_from_a" (only view B queries view A)
     fusion: str = "both"
+    # output channels of the first three backbone blocks; None: (width/4, width/2, width), releases 1-6
+    backbone_widths: list[int] | None = None
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSION_DIRECTIONS:
             raise ValueError(f"fusion must be one of {FUSION_DIRECTIONS}, got {self.fusion!r}")
+        if self.backbone_widths is not None:
+            self.backbone_widths = [int(w) for w in self.backbone_widths]
+            if len(self.backbone_widths) != 3 or min(self.backbone_widths) < 1:
+                raise ValueError(f"backbone_widths must be three positive channel counts, got {self.backbone_widths}")
 
     @classmethod
     def tiny(cls, **kw) -> "ModelConfig":
@@ -81,12 +87,13 @@ def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
 
 
 class Backbone(nn.Module):
-    """5-channel crop (RGB, human mask, object mask) -> (B, C, S/8, S/8)."""
+    """5-channel crop (RGB, human mask, object mask) -> (B, C, S/8, S/8).
+    ``widths``: output channels of the three stride-2 blocks (the last block maps them to C)."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, widths: list[int] | None = None) -> None:
         super().__init__()
-        w = width
-        self.net = nn.Sequential(_block(5, w // 4, 2), _block(w // 4, w // 2, 2), _block(w // 2, w, 2), _block(w, w, 1))
+        w1, w2, w3 = widths or (width // 4, width // 2, width)
+        self.net = nn.Sequential(_block(5, w1, 2), _block(w1, w2, 2), _block(w2, w3, 2), _block(w3, width, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -296,7 +303,7 @@ class CrossHOI(nn.Module):
         super().__init__()
         self.cfg = cfg
         c = cfg.width
-        self.backbone = Backbone(c)
+        self.backbone = Backbone(c, cfg.backbone_widths)
         self.generator = CrossViewGenerator(c, cfg.heads, cfg.kv_tokens) if cfg.cross_view else None
         self.fusion = SpatialFusion(c, cfg.heads) if cfg.cross_view else None
         self.head = InitialHead(c, cfg.hidden, cfg.n_classes, cfg.crop)

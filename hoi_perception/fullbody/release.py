@@ -36,7 +36,8 @@ def main(argv=None) -> int:
     cfg = config_from_checkpoint(ck_c)
     cross = CrossHOI(cfg)
     cross.load_state_dict(ck_c["model"])
-    single = CrossHOI(config_from_checkpoint(ck_s))
+    single_cfg = config_from_checkpoint(ck_s)
+    single = CrossHOI(single_cfg)
     single.load_state_dict(ck_s["model"])
     save_weights(cross, out / "model.safetensors")
     save_weights(single, out / "baseline_single_view.safetensors")
@@ -52,7 +53,7 @@ def main(argv=None) -> int:
         "backend": "onnxruntime", "threads": 1,
         "weights_onnx": "model.onnx", "weights_torch": "model.safetensors",
         "baseline_weights_torch": "baseline_single_view.safetensors",
-        "config": cfg.to_dict(), "classes": train_classes(),
+        "config": cfg.to_dict(), "baseline_config": single_cfg.to_dict(), "classes": train_classes(),
         "body_model_id": "anny_body", "joint_set": "anny_body22+hands42",
         "masks": "Frame.masks: person mask(s) first, object mask last",
         "training": {

@@ -26,6 +26,7 @@ from hoi_perception.body.vertex_subset import load_subset
 from hoi_perception.schedule import cosine_lr
 
 from .data import batch, load_scene_sets, train_classes
+from .grow import load_grown
 from .losses import map_loss, recon_loss
 from .model import FUSION_DIRECTIONS, CrossHOI, ModelConfig
 
@@ -96,6 +97,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--crop", type=int, default=96)
     ap.add_argument("--width", type=int, default=48)
+    ap.add_argument("--backbone-widths", type=int, nargs=3, default=None, metavar=("W1", "W2", "W3"),
+                    help="output channels of the three stride-2 backbone blocks (default width/4, width/2, width); "
+                         "with --init from a narrower model its backbone is embedded (hoi_perception.fullbody.grow)")
     ap.add_argument("--fusion", choices=FUSION_DIRECTIONS, default="both",
                     help="direction of the cross-view transformers (A<->B, only A from B, only B from A)")
     ap.add_argument("--max-items", type=int, default=None)
@@ -113,7 +117,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     cfg = ModelConfig(crop=args.crop, width=args.width, heads=4, kv_tokens=32, vdim=48, hidden=256,
                       n_classes=len(train_classes()), cross_view=not args.single_view or args.mode == "generator",
-                      fusion=args.fusion)
+                      fusion=args.fusion, backbone_widths=args.backbone_widths)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     model = build_model(cfg)
@@ -134,11 +138,8 @@ def main(argv=None) -> int:
         print(f"resumed from {ckpt_path} at step {step}")
     else:
         if args.init:
-            sd = _init_state(args.init)
-            own = model.state_dict()
-            keep = {k: v for k, v in sd.items() if k in own and own[k].shape == v.shape}
-            model.load_state_dict(keep, strict=False)
-            print(f"initialised {len(keep)}/{len(own)} tensors from {args.init}")
+            copied, embedded = load_grown(model, _init_state(args.init))
+            print(f"initialised {copied} + {embedded} widened of {len(model.state_dict())} tensors from {args.init}")
         if args.generator_from:
             sd = load_checkpoint(args.generator_from)["model"]
             gen = {k: v for k, v in sd.items() if k.startswith("generator.")}

@@ -1,0 +1,28 @@
+"""Packaging trained checkpoints as a model folder: the card records each network's own config, so a
+baseline of another backbone width loads (and the benchmark scores both)."""
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from hoi_perception.fullbody import release, train
+
+
+def test_release_records_the_baseline_config_and_the_bench_reads_it(engine_dataset, tmp_path, capsys, load_bench):
+    scenes = engine_dataset("fullbody", 3, 21, 128)
+    common = ["--data", str(scenes), "--batch", "2", "--steps", "1"]
+    assert train.main(common + ["--out", str(tmp_path / "cross")]) == 0
+    assert train.main(common + ["--out", str(tmp_path / "single"), "--single-view",
+                                "--backbone-widths", "16", "32", "64"]) == 0
+    out = tmp_path / "model"
+    assert release.main(["--cross", str(tmp_path / "cross" / "ckpt.pt"), "--single", str(tmp_path / "single" / "ckpt.pt"),
+                         "--data", str(scenes), "--out", str(out)]) == 0
+    card = yaml.safe_load((out / "model_card.yaml").read_text())
+    assert card["config"]["cross_view"] is True and card["config"]["backbone_widths"] is None
+    assert card["baseline_config"]["cross_view"] is False and card["baseline_config"]["backbone_widths"] == [16, 32, 64]
+    capsys.readouterr()
+    bench = load_bench("fullbody")
+    assert bench.main(["--data", str(scenes), "--model", str(out), "--no-latency", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert results["scenes"] >= 2 and {"cross_view", "single_view"} <= set(results)
