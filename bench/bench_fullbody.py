@@ -35,6 +35,14 @@ from hoi_perception.metrics import (  # noqa: E402
     contact_precision_recall, hoi_chamfer, paired_difference_by_name, similarity_transform)
 
 NOTE = "synthetic held-out data (unseen objects and seeds), not BEHAVE"
+TRAIN_NOTE = "synthetic TRAINING-split data (objects the network was trained on), not BEHAVE"
+
+
+def data_note(root) -> str:
+    """What the figures are on, from the set's manifest: held-out objects, or the training split."""
+    from hoi_perception.synth.shards import read_manifest
+
+    return NOTE if read_manifest(root).get("params", {}).get("split") == "heldout" else TRAIN_NOTE
 OCCLUDED = 0.3  # object occlusion in view A above which a scene counts as occluded
 
 
@@ -187,6 +195,7 @@ def main(argv=None) -> int:
     import yaml
 
     model_dir = Path(args.model)
+    note = data_note(args.data)
     card = yaml.safe_load((model_dir / "model_card.yaml").read_text())
     data = load_scenes(args.data, card["config"]["crop"], max_items=args.max_items, with_view_b=True)
     n = len(data["index"])
@@ -198,7 +207,7 @@ def main(argv=None) -> int:
     # cards before release 7 have no baseline_config: the baseline was the cross-view config without the view
     single_cfg = card.get("baseline_config") or dict(card["config"], cross_view=False)
     single = load_net(model_dir / card["baseline_weights_torch"], single_cfg)
-    results = {"data": str(args.data), "note": NOTE, "scenes": n, "skipped": data["meta"]["skipped"],
+    results = {"data": str(args.data), "note": note, "scenes": n, "skipped": data["meta"]["skipped"],
                "manifest_sha256": data["meta"]["manifest_sha256"]}
     rows = {}
     for name, net in (("cross_view", cross), ("single_view", single)):
@@ -220,18 +229,18 @@ def main(argv=None) -> int:
         # other work on the cores slows the timing: report the load it ran under instead of assuming one
         results["latency_load_avg_1min"] = round(os.getloadavg()[0], 2)
         results["latency_ms_batch1_cpu"] = latency(model_dir, args.data, args.repeats)
-    print(f"Full-body HOI on {n} scenes of {args.data} -- {NOTE}")
+    print(f"Full-body HOI on {n} scenes of {args.data} -- {note}")
     print(f"{'model':22s} {'CD_human cm':>12s} {'CD_object cm':>13s} {'contact P':>10s} {'contact R':>10s}")
     for name in ("cross_view", "single_view", "cross_view_initial", "single_view_initial"):
         r = results[name]
         print(f"{name:22s} {r['cd_human_cm']:12.2f} {r['cd_object_cm']:13.2f} {r['contact_precision']:10.3f} "
-              f"{r['contact_recall']:10.3f}   ({NOTE})")
+              f"{r['contact_recall']:10.3f}   ({note})")
     for name in ("cross_view", "single_view"):
         if "occluded" in results[name]:
             r = results[name]["occluded"]
             print(f"{name + f' occl>{OCCLUDED}':22s} {r['cd_human_cm']:12.2f} {r['cd_object_cm']:13.2f} "
                   f"{r['contact_precision']:10.3f} {r['contact_recall']:10.3f}   "
-                  f"({results[name]['n_occluded']} scenes, {NOTE})")
+                  f"({results[name]['n_occluded']} scenes, {note})")
     paired_rows = [("cross - single", results["cross_minus_single"])]
     if "minus_baseline" in results:
         paired_rows.append(("model - baseline", {k: v for k, v in results["minus_baseline"].items() if k != "baseline"}))
@@ -243,7 +252,7 @@ def main(argv=None) -> int:
                   + "   (per-scene mean; standard errors " + " / ".join(f"{d[m]['sem']:.3f}" for m in METRICS)
                   + f"; {d['n']} scenes, one seed per network)")
     g = results["generator_heldout"]
-    print(f"generated vs real view-B features: cosine {g['cosine']:.3f}, MSE {g['mse']:.4f} ({NOTE})")
+    print(f"generated vs real view-B features: cosine {g['cosine']:.3f}, MSE {g['mse']:.4f} ({note})")
     if "latency_ms_batch1_cpu" in results:
         for be, r in results["latency_ms_batch1_cpu"].items():
             print(f"latency {be:12s}: network {r['network_ms']:.1f} ms, end to end {r['end_to_end_ms']:.1f} ms "

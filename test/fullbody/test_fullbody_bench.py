@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from hoi_perception.paths import models_dir
+from hoi_perception.synth.shards import FORMAT, FORMAT_VERSION
 
 
 def test_paired_by_scene_splits_off_the_occluded_scenes(load_bench):
@@ -27,8 +28,20 @@ def test_shipped_model_against_itself_as_baseline(engine_dataset, capsys, load_b
     shipped = models_dir() / "fullbody"
     assert bench.main(["--data", str(data), "--model", str(shipped), "--baseline", str(shipped),
                        "--no-latency", "--json"]) == 0
-    results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    printed = capsys.readouterr().out
+    results = json.loads(printed.strip().splitlines()[-1])
+    # a training-split set is labelled as such, not as held-out data
+    assert results["note"] == bench.TRAIN_NOTE and "held-out" not in printed
     diff = results["minus_baseline"]["all"]
     assert diff["n"] == results["scenes"] >= 2
     for m in bench.METRICS:
         assert diff[m]["mean"] == 0.0 and diff[m]["sem"] == 0.0, m
+
+
+def test_heldout_split_is_labelled_held_out(tmp_path, load_bench):
+    bench = load_bench("fullbody")
+    for split, note in (("heldout", bench.NOTE), ("train", bench.TRAIN_NOTE)):
+        root = tmp_path / split
+        root.mkdir()
+        (root / "manifest.json").write_text(json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, "params": {"split": split}}))
+        assert bench.data_note(root) == note
