@@ -36,6 +36,7 @@ from hoi_perception.metrics import (  # noqa: E402
 
 NOTE = "synthetic held-out data (unseen objects and seeds), not BEHAVE"
 TRAIN_NOTE = "synthetic TRAINING-split data (objects the network was trained on), not BEHAVE"
+OCCLUDED = 0.3  # object occlusion in view A above which a scene counts as occluded
 
 
 def data_note(root) -> str:
@@ -43,7 +44,6 @@ def data_note(root) -> str:
     from hoi_perception.synth.shards import read_manifest
 
     return NOTE if read_manifest(root).get("params", {}).get("split") == "heldout" else TRAIN_NOTE
-OCCLUDED = 0.3  # object occlusion in view A above which a scene counts as occluded
 
 
 def gt_meshes(root, indices):

@@ -1,7 +1,7 @@
 """Start a wider backbone from a trained narrower one without changing what the network computes.
 
-The trained model underfits (its loss and errors on training scenes equal those on held-out ones),
-and the backbone holds ~9 % of the weights, so widening it is the capacity lever; training a wider
+Release 6 underfitted (its errors on training scenes equalled those on held-out ones) and its
+backbone held ~9 % of the weights, so widening the backbone was the capacity lever; training a wider
 one from scratch costs days on two CPU cores. Instead each backbone tensor is embedded in the
 wider one: the old channels keep their weights, the old channels' weights on the new input
 channels are zero (so they ignore them), and the new channels start from the usual random
