@@ -78,18 +78,19 @@ def main(argv=None) -> int:
     from hoi_perception.pipeline.stages import read_model_card, resolve_model_dir
     from hoi_perception.synth.shards import ShardSet
 
-    model_dir = resolve_model_dir(args.model)
-    card = read_model_card(model_dir)
-    if args.mesh_level is not None:
-        card = dict(card, mesh_level=args.mesh_level)
-    models = [HandObjectModel(model_dir, backend=args.backend, card=card)]
-    if args.baseline:
-        base_dir = resolve_model_dir(args.baseline)
-        base_card = read_model_card(base_dir)
+    def load(name):
+        """(folder, card, model) of a model name or folder; --mesh-level applies to every model scored."""
+        folder = resolve_model_dir(name)
+        c = read_model_card(folder)
         if args.mesh_level is not None:
-            base_card = dict(base_card, mesh_level=args.mesh_level)
-        models.append(HandObjectModel(base_dir, backend=args.backend, card=base_card))
-    model = models[0]
+            c = dict(c, mesh_level=args.mesh_level)
+        return folder, c, HandObjectModel(folder, backend=args.backend, card=c)
+
+    _, card, model = load(args.model)
+    models = [model]
+    if args.baseline:
+        base_dir, _, base_model = load(args.baseline)
+        models.append(base_model)
     shards = ShardSet(args.data)
     n = len(shards) if not args.n else min(args.n, len(shards))
     (by_clip, failures), *base = evaluate(models, shards, n, args.frames, args.depth)
