@@ -192,7 +192,7 @@ def main(argv=None) -> int:
         step += 1
         if step % 10 == 0 or step == 1:
             row = {"step": step, "time_s": elapsed_before + time.time() - t0, "n_train": n,
-                   "lr": opt.param_groups[0]["lr"], **{k: float(v) for k, v in losses.items()}}
+                   "lr": opt.param_groups[0]["lr"], **{k: float(v.detach()) for k, v in losses.items()}}
             if args.mode == "generator":
                 row["total"] = float(total)
             logger.log(row)
