@@ -25,6 +25,7 @@ import torch
 from hoi_perception.body.vertex_subset import load_subset
 from hoi_perception.schedule import cosine_lr
 
+from .augment import AugmentConfig, augment_batch
 from .data import batch, load_scene_sets, train_classes
 from .grow import load_grown
 from .losses import map_loss, recon_loss
@@ -108,6 +109,13 @@ def main(argv=None) -> int:
                     help="initialise matching weights from this checkpoint (.pt) or released weights (.safetensors)")
     ap.add_argument("--generator-from", default=None, help="pre-trained generator checkpoint (mode generator)")
     ap.add_argument("--backbone-from", default=None, help="frozen backbone for generator pre-training")
+    ap.add_argument("--augment", action="store_true",
+                    help="zoom/shift the stored crops (intrinsics and 2D joints follow exactly) and jitter colour")
+    ap.add_argument("--aug-scale", type=float, default=AugmentConfig.scale)
+    ap.add_argument("--aug-shift", type=float, default=AugmentConfig.shift)
+    ap.add_argument("--aug-color", type=float, default=AugmentConfig.color)
+    ap.add_argument("--centred-vertex-weight", type=float, default=0.0,
+                    help="weight of an extra vertex L1 with centroids removed (0: the paper's losses only)")
     ap.add_argument("--snapshot-at", type=int, default=0, help="also save <out>/snap.pt at this step")
     ap.add_argument("--save-every", type=int, default=100)
     args = ap.parse_args(argv)
@@ -156,9 +164,11 @@ def main(argv=None) -> int:
     n = len(data["index"])
     print(f"{n} scenes from {' + '.join(args.data)} (manifest {data['meta']['manifest_sha256'][:12]})")
     fields = ["step", "time_s", "n_train", "lr", "total", "param", "joint3d", "joint2d", "object_class", "contact",
-              "vertex", "vertex_init", "edge", "map", "mse", "cos"]
+              "vertex", "vertex_init", "edge", "vertex_centred", "map", "mse", "cos"]
     logger = Logger(out / "log.csv", fields)
     g = torch.Generator().manual_seed(args.seed * 1000003 + step)
+    aug = AugmentConfig(scale=args.aug_scale, shift=args.aug_shift, color=args.aug_color) if args.augment else None
+    loss_weights = {"vertex_centred": args.centred_vertex_weight}
     t0 = time.time()
     model.train()
     if args.mode == "generator":
@@ -182,8 +192,10 @@ def main(argv=None) -> int:
             total = losses["map"]
         else:
             b["image_0"] = img0
-            outp = model(img0, b["intrinsics_0"], b["template"])
-            losses = recon_loss(outp, b, edges)
+            if aug is not None:
+                b = augment_batch(b, aug, g)
+            outp = model(b["image_0"], b["intrinsics_0"], b["template"])
+            losses = recon_loss(outp, b, edges, loss_weights)
             total = losses["total"]
         opt.zero_grad(set_to_none=True)
         total.backward()

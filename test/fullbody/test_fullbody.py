@@ -119,7 +119,13 @@ def test_losses_zero_at_target_and_positive_otherwise(tiny):
     for name in ("param", "joint3d", "joint2d", "vertex", "vertex_init", "edge"):
         assert float(losses[name]) < 1e-6, name
     tgt["body_vertices"] = tgt["body_vertices"] + 0.02
-    assert abs(float(recon_loss(out, tgt, load_subset("body").edges)["vertex"]) - 0.02 * 3 * N_BODY_V / (3 * N_V)) < 1e-5
+    shifted = recon_loss(out, tgt, load_subset("body").edges)
+    assert abs(float(shifted["vertex"]) - 0.02 * 3 * N_BODY_V / (3 * N_V)) < 1e-5
+    # the centred vertex term sees only what a common shift of both meshes does not explain
+    tgt["object_vertices"] = tgt["object_vertices"] + 0.02
+    both = recon_loss(out, tgt, load_subset("body").edges, {"vertex_centred": 1.0})
+    assert float(both["vertex_centred"]) < 1e-6 and float(shifted["vertex_centred"]) > 1e-3
+    assert abs(float(both["total"]) - float(recon_loss(out, tgt, load_subset("body").edges)["total"])) < 1e-6
 
 
 def test_edge_and_map_losses_known_values():
