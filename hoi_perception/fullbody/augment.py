@@ -68,8 +68,8 @@ def augment_batch(b: dict, cfg: AugmentConfig, generator: torch.Generator) -> di
     img, k, j2 = b["image_0"], b["intrinsics_0"], b["joints_2d"]
     n = img.shape[0]
 
-    def uniform(*shape, lo=-1.0, hi=1.0):
-        return lo + (hi - lo) * torch.rand(*shape, generator=generator)
+    def uniform(*shape):  # in [-1, 1)
+        return 2.0 * torch.rand(*shape, generator=generator) - 1.0
 
     on = torch.rand(n, generator=generator) < cfg.probability
     log_s = uniform(n) * torch.log1p(torch.tensor(cfg.scale))
