@@ -5,6 +5,9 @@ single-view, and per-frame latency of torch vs ONNX Runtime at batch 1 on this C
     hoi-perception bench fullbody --data data/fullbody_heldout [--json]
     hoi-perception bench fullbody --data data/fullbody_heldout --baseline <older release folder> --no-latency
 
+With the card's flip_average (fullbody/flip.py) the figures are those of the shipped inference:
+each scene's crop and its mirror image, averaged; the network's single pass is printed beside them.
+
 Accuracy (metrics.md, hoi_perception.metrics): one similarity Procrustes on human + object
 vertices concatenated, 6,000 surface samples per mesh, CD in cm; contact = body vertices
 within 5 cm of the object, precision/recall of the predicted set (probability > 0.5) on the
@@ -29,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from hoi_perception.body.vertex_subset import load_subset  # noqa: E402
 from hoi_perception.fullbody.data import load_scenes, view_masks  # noqa: E402
-from hoi_perception.fullbody.model import N_BODY_V, CrossHOI, ModelConfig  # noqa: E402
+from hoi_perception.fullbody.model import CrossHOI, ModelConfig  # noqa: E402
 from hoi_perception.fullbody.reconstructor import load_weights  # noqa: E402
 from hoi_perception.metrics import (  # noqa: E402
     contact_precision_recall, hoi_chamfer, paired_difference_by_name, similarity_transform)
@@ -71,16 +74,36 @@ def gt_meshes(root, indices):
     return out
 
 
-def predict(model: CrossHOI, data: dict, bs: int = 16) -> dict:
-    outs = []
+PASS_KEYS = ("body_vertices", "object_vertices", "contact", "joints", "hand_joints", "body_transl",
+             "body_vertices_init", "object_vertices_init")
+
+
+def predict(model: CrossHOI, data: dict, flip: bool = False, bs: int = 16) -> dict:
+    """Full-mesh body, body contact and object vertices per scene (numpy), as the reconstructor
+    gives them: with ``flip``, averaged with the pass on the mirrored crop (fullbody.flip)."""
+    from hoi_perception.fullbody.flip import flip_inputs, full_body, merge_flipped
+
+    subset = load_subset("body")
     model.eval()
+
+    def one_pass(image, k, template):
+        o = model(torch.as_tensor(image), torch.as_tensor(k), template)
+        return {n: o[n].numpy() for n in PASS_KEYS}
+
+    outs = []
     with torch.no_grad():
         for s in range(0, len(data["index"]), bs):
             sl = slice(s, s + bs)
-            o = model(data["image_0"][sl].float(), data["intrinsics_0"][sl], data["template"][sl])
-            outs.append({k: o[k] for k in ("body_vertices", "object_vertices", "contact", "body_vertices_init",
-                                            "object_vertices_init")})
-    return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
+            image, k = data["image_0"][sl].float().numpy(), data["intrinsics_0"][sl].numpy()
+            o = one_pass(image, k, data["template"][sl])
+            if flip:
+                o = merge_flipped(o, one_pass(*flip_inputs(image, k), data["template"][sl]), subset)
+            else:
+                o["body_vertices_full"], o["body_contact_full"] = full_body(o, subset)
+            o["body_init_full"] = full_body({"body_vertices": o["body_vertices_init"], "contact": o["contact"]}, subset)[0]
+            outs.append({n: o[n] for n in ("body_vertices_full", "body_contact_full", "object_vertices",
+                                           "body_init_full", "object_vertices_init")})
+    return {n: np.concatenate([o[n] for o in outs]) for n in outs[0]}
 
 
 def generator_quality(model: CrossHOI, data: dict, bs: int = 16) -> dict:
@@ -99,23 +122,21 @@ def generator_quality(model: CrossHOI, data: dict, bs: int = 16) -> dict:
 
 def evaluate(pred: dict, gts: list, faces: np.ndarray, init: bool = False) -> tuple[dict, np.ndarray]:
     """Mean metrics (all and occluded scenes) and the per-scene rows (CD_human, CD_object, P, R, occlusion)."""
-    subset = load_subset("body")
-    key_b, key_o = ("body_vertices_init", "object_vertices_init") if init else ("body_vertices", "object_vertices")
-    with torch.no_grad():
-        body_full = subset.upsample(pred[key_b]).numpy()
-        contact_full = subset.upsample(pred["contact"][:, :N_BODY_V, None].repeat(1, 1, 3))[..., 0].numpy()
+    key_b, key_o = ("body_init_full", "object_vertices_init") if init else ("body_vertices_full", "object_vertices")
     rows = []
     for i, g in enumerate(gts):
-        s, r, t = similarity_transform(g["template"], pred[key_o][i].numpy())
+        s, r, t = similarity_transform(g["template"], pred[key_o][i])
         obj = s * g["object_full"] @ r.T + t
-        cd = hoi_chamfer(body_full[i], obj, g["body"], g["object"], faces, g["object_faces"])
-        p, rc = contact_precision_recall(contact_full[i] > 0.5, g["contact"])
+        cd = hoi_chamfer(pred[key_b][i], obj, g["body"], g["object"], faces, g["object_faces"])
+        p, rc = contact_precision_recall(pred["body_contact_full"][i] > 0.5, g["contact"])
         rows.append((cd["cd_human_cm"], cd["cd_object_cm"], p, rc, g["occlusion"]))
     a = np.array(rows)
     occl = a[:, 4] > OCCLUDED
     res = {"cd_human_cm": float(a[:, 0].mean()), "cd_object_cm": float(a[:, 1].mean()),
            "contact_precision": float(a[:, 2].mean()), "contact_recall": float(a[:, 3].mean()), "n": len(a),
            "n_occluded": int(occl.sum())}
+    if len(a) > 1:  # scene-sampling uncertainty of the means themselves (not of a paired difference)
+        res["sem"] = dict(zip(METRICS, (float(x) for x in a[:, :4].std(axis=0, ddof=1) / np.sqrt(len(a)))))
     if occl.any():
         res["occluded"] = {"cd_human_cm": float(a[occl, 0].mean()), "cd_object_cm": float(a[occl, 1].mean()),
                            "contact_precision": float(a[occl, 2].mean()), "contact_recall": float(a[occl, 3].mean())}
@@ -177,6 +198,14 @@ def latency(model_dir: Path, root, repeats: int) -> dict:
             recon.infer.backend.run(feeds)
             t_net.append(time.perf_counter() - t0)
         res[backend] = {"end_to_end_ms": 1e3 * float(np.median(t_all)), "network_ms": 1e3 * float(np.median(t_net))}
+        if recon.infer.flip_average:  # what the shipped inference runs: the crop and its mirror image in one batch
+            pair = {k: np.concatenate([v, v]) for k, v in feeds.items()}
+            t_pair = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                recon.infer.backend.run(pair)
+                t_pair.append(time.perf_counter() - t0)
+            res[backend]["network_batch2_ms"] = 1e3 * float(np.median(t_pair))
     return res
 
 
@@ -210,11 +239,19 @@ def main(argv=None) -> int:
     results = {"data": str(args.data), "note": note, "scenes": n, "skipped": data["meta"]["skipped"],
                "manifest_sha256": data["meta"]["manifest_sha256"]}
     rows = {}
+    # as the card ships it: with flip averaging, the network's own single pass is reported beside it
+    flip = bool(card.get("flip_average", False))
+    results["flip_average"] = flip
     for name, net in (("cross_view", cross), ("single_view", single)):
-        pred = predict(net, data)
-        results[name], rows[name] = evaluate(pred, gts, faces)
-        results[name + "_initial"], _ = evaluate(pred, gts, faces, init=True)
+        one = predict(net, data)
+        results[name + "_initial"], _ = evaluate(one, gts, faces, init=True)
+        results[name], rows[name] = evaluate(predict(net, data, flip=True) if flip else one, gts, faces)
+        if flip:
+            results[name + "_one_pass"], rows[name + "_one_pass"] = evaluate(one, gts, faces)
     results["cross_minus_single"] = paired_by_scene(rows["cross_view"], rows["single_view"])
+    if flip:
+        results["flip_minus_one_pass"] = {n: paired_by_scene(rows[n], rows[n + "_one_pass"])
+                                          for n in ("cross_view", "single_view")}
     if args.baseline:
         base_dir = Path(args.baseline)
         base_card = yaml.safe_load((base_dir / "model_card.yaml").read_text())
@@ -222,7 +259,7 @@ def main(argv=None) -> int:
             raise SystemExit(f"--baseline {base_dir} crops {base_card['config']['crop']} px, the model "
                              f"{card['config']['crop']} px: not comparable on the same crops")
         base = load_net(base_dir / base_card["weights_torch"], base_card["config"])
-        _, base_rows = evaluate(predict(base, data), gts, faces)
+        _, base_rows = evaluate(predict(base, data, flip=bool(base_card.get("flip_average", False))), gts, faces)
         results["minus_baseline"] = dict(paired_by_scene(rows["cross_view"], base_rows), baseline=str(base_dir))
     results["generator_heldout"] = generator_quality(cross, data)
     if not args.no_latency:
@@ -231,7 +268,8 @@ def main(argv=None) -> int:
         results["latency_ms_batch1_cpu"] = latency(model_dir, args.data, args.repeats)
     print(f"Full-body HOI on {n} scenes of {args.data} -- {note}")
     print(f"{'model':22s} {'CD_human cm':>12s} {'CD_object cm':>13s} {'contact P':>10s} {'contact R':>10s}")
-    for name in ("cross_view", "single_view", "cross_view_initial", "single_view_initial"):
+    shown = ["cross_view", "single_view"] + (["cross_view_one_pass", "single_view_one_pass"] if flip else [])
+    for name in shown + ["cross_view_initial", "single_view_initial"]:
         r = results[name]
         print(f"{name:22s} {r['cd_human_cm']:12.2f} {r['cd_object_cm']:13.2f} {r['contact_precision']:10.3f} "
               f"{r['contact_recall']:10.3f}   ({note})")
@@ -241,7 +279,16 @@ def main(argv=None) -> int:
             print(f"{name + f' occl>{OCCLUDED}':22s} {r['cd_human_cm']:12.2f} {r['cd_object_cm']:13.2f} "
                   f"{r['contact_precision']:10.3f} {r['contact_recall']:10.3f}   "
                   f"({results[name]['n_occluded']} scenes, {note})")
+    if "sem" in results["cross_view"]:
+        print("standard errors of the cross_view means over scenes: " + " / ".join(
+            f"{results['cross_view']['sem'][m]:.3f}" for m in METRICS))
+    if flip:
+        print("cross_view / single_view: averaged with the pass on the mirrored crop (card flip_average); "
+              "*_one_pass: the network's single pass; *_initial: its initial regression, before refinement")
     paired_rows = [("cross - single", results["cross_minus_single"])]
+    if flip:
+        paired_rows += [(f"{n.split('_')[0]} flip - one pass", results["flip_minus_one_pass"][n])
+                        for n in ("cross_view", "single_view")]
     if "minus_baseline" in results:
         paired_rows.append(("model - baseline", {k: v for k, v in results["minus_baseline"].items() if k != "baseline"}))
         print(f"baseline (cross-view): {results['minus_baseline']['baseline']}")
@@ -255,7 +302,8 @@ def main(argv=None) -> int:
     print(f"generated vs real view-B features: cosine {g['cosine']:.3f}, MSE {g['mse']:.4f} ({note})")
     if "latency_ms_batch1_cpu" in results:
         for be, r in results["latency_ms_batch1_cpu"].items():
-            print(f"latency {be:12s}: network {r['network_ms']:.1f} ms, end to end {r['end_to_end_ms']:.1f} ms "
+            pair = f" (batch 2, with the mirrored crop: {r['network_batch2_ms']:.1f} ms)" if "network_batch2_ms" in r else ""
+            print(f"latency {be:12s}: network {r['network_ms']:.1f} ms{pair}, end to end {r['end_to_end_ms']:.1f} ms "
                   f"per frame (batch 1, 1 thread, this CPU; 1-min load average {results['latency_load_avg_1min']} "
                   f"before timing, this benchmark's own work included)")
     if args.json:

@@ -2,7 +2,8 @@
 
 `models/<name>/model_card.yaml`: format python, entry_point hoi_perception.fullbody.reconstructor:build.
 Card fields used: weights_torch (fp16 safetensors), weights_onnx, config (model config dict),
-classes (object ids of the class head, in order), backend (default onnxruntime), threads.
+classes (object ids of the class head, in order), backend (default onnxruntime), threads,
+flip_average (average in a pass on the mirrored crop, `flip.py`; default false).
 
 Frame.masks: at least two instance masks; the LAST one is the object, the union of the others
 is the person (so both [person, object] and the data engine's [body, left hand, right hand,
@@ -73,13 +74,23 @@ def quaternion_xyzw(r: np.ndarray) -> np.ndarray:
 
 
 class FullBodyInference:
-    """Pre-processing, one backend run, post-processing (shared by torch / ORT / TensorRT)."""
+    """Pre-processing, one backend run, post-processing (shared by torch / ORT / TensorRT).
 
-    def __init__(self, backend, cfg: ModelConfig, classes: list[str]) -> None:
+    With ``flip_average`` the crop and its mirror image run as one batch of two and the outputs
+    are averaged (`flip.merge_flipped`); the result then carries the full-mesh body."""
+
+    def __init__(self, backend, cfg: ModelConfig, classes: list[str], flip_average: bool = False) -> None:
         self.backend, self.cfg, self.classes = backend, cfg, list(classes)
+        self.flip_average = bool(flip_average)
         from hoi_perception.synth.engine import object_library
 
         self.library = object_library()
+        if self.flip_average:
+            from hoi_perception.body.vertex_subset import load_subset
+
+            from .flip import mirror_maps
+
+            self.maps, self.subset = mirror_maps(), load_subset("body")
 
     def template(self, object_class: str) -> np.ndarray:
         if object_class not in self.library:
@@ -100,7 +111,18 @@ class FullBodyInference:
             p = np.exp(logits - logits.max())
             predicted_class = (self.classes[idx], float(p[idx] / p.sum()))
             object_class = self.classes[idx]
-        out = self._run({**feeds, "template": self.template(object_class)[None]})
+        template = self.template(object_class)[None]
+        if self.flip_average:
+            from .flip import flip_inputs, merge_flipped
+
+            image_f, k_f = flip_inputs(feeds["image"], feeds["intrinsics"])
+            both = self._run({"image": np.concatenate([feeds["image"], image_f]),
+                              "intrinsics": np.concatenate([feeds["intrinsics"], k_f]),
+                              "template": np.concatenate([template, template])})
+            out = merge_flipped({k: v[:1] for k, v in both.items()}, {k: v[1:] for k, v in both.items()},
+                                self.subset, self.maps)
+        else:
+            out = self._run({**feeds, "template": template})
         res = {k: v[0] for k, v in out.items()}
         res["object_class"] = object_class
         res["class_predicted"] = predicted_class
@@ -127,7 +149,7 @@ class FullBodyReconstructor(Reconstructor):
     task = "fullbody"
 
     def __init__(self, model_dir: Path, card: dict, backend: str | None = None, object_class: str | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, flip_average: bool | None = None) -> None:
         super().__init__(str(card["name"]), card)
         for key in ("config", "classes"):
             if key not in card:
@@ -149,7 +171,9 @@ class FullBodyReconstructor(Reconstructor):
                 raise ModelNotAvailable(f"model {card['name']!r}: {exc}") from exc
         else:
             raise ModelNotAvailable(f"unknown backend {self.backend_name!r} (torch, onnxruntime, tensorrt)")
-        self.infer = FullBodyInference(be, self.cfg, self.classes)
+        # the card says whether the mirrored pass is averaged in (older cards: no); callers may override
+        flip = bool(card.get("flip_average", False)) if flip_average is None else bool(flip_average)
+        self.infer = FullBodyInference(be, self.cfg, self.classes, flip_average=flip)
         if object_class is not None:
             self.infer.template(object_class)  # unknown class: error now, not per frame
         self.object_class = object_class
@@ -171,10 +195,12 @@ class FullBodyReconstructor(Reconstructor):
         return self.to_result(frame, res)
 
     def full_mesh(self, res: dict) -> tuple[np.ndarray, np.ndarray]:
-        with torch.no_grad():
-            v = self.subset.upsample(torch.as_tensor(res["body_vertices"])[None])[0].numpy()
-            c = self.subset.upsample(torch.as_tensor(res["contact"][:N_BODY_V, None]).repeat(1, 3)[None])[0, :, 0]
-        return v, np.clip(c.numpy(), 0.0, 1.0)
+        if "body_vertices_full" in res:  # flip-averaged on the full mesh already
+            return res["body_vertices_full"], np.clip(res["body_contact_full"], 0.0, 1.0)
+        from .flip import full_body
+
+        v, c = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)
+        return v[0], c[0]
 
     def to_result(self, frame: Frame, res: dict) -> FullBodyResult:
         verts, contact = self.full_mesh(res)

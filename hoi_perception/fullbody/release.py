@@ -1,7 +1,8 @@
 """Package trained checkpoints as models/fullbody: fp16 safetensors (torch), ONNX (fp32), model card.
 
     python -m hoi_perception.fullbody.release --cross runs/fb_cross/ckpt.pt --single runs/fb_single/ckpt.pt \
-        --data data/fullbody_train --out models/fullbody [--bench bench.json] [--extra training.json]
+        --data data/fullbody_train --out models/fullbody [--bench bench.json] [--extra training.json] \
+        [--flip-average yes|no]
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="models/fullbody")
     ap.add_argument("--bench", default=None, help="JSON line printed by bench_fullbody.py --json")
     ap.add_argument("--extra", default=None, help="JSON with training facts to record in the card")
+    ap.add_argument("--flip-average", choices=("yes", "no"), default=None,
+                    help="average in the pass on the mirrored crop at inference (flip.py); default: as the card was")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -51,6 +54,7 @@ def main(argv=None) -> int:
         "name": out.name, "task": "fullbody", "format": "python",
         "entry_point": "hoi_perception.fullbody.reconstructor:build",
         "backend": "onnxruntime", "threads": 1,
+        "flip_average": (args.flip_average == "yes") if args.flip_average else bool(old.get("flip_average", False)),
         "weights_onnx": "model.onnx", "weights_torch": "model.safetensors",
         "baseline_weights_torch": "baseline_single_view.safetensors",
         "config": cfg.to_dict(), "baseline_config": single_cfg.to_dict(), "classes": train_classes(),

@@ -15,7 +15,7 @@ from hoi_perception.fullbody.model import EXPORT_OUTPUTS, N_BODY_V, N_V, CrossHO
 from hoi_perception.fullbody.preprocess import make_crop
 from hoi_perception.fullbody.reconstructor import INPUT_NAMES, export, load_weights, save_weights
 from hoi_perception.pipeline.stages import ModelNotAvailable, load_reconstructor
-from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
+from hoi_perception.pipeline.types import CameraIntrinsics, InputError
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "models" / "fullbody"
@@ -158,18 +158,6 @@ def test_crop_intrinsics_are_exact():
     assert c.image.shape == (5, 64, 64) and c.image[3].max() > 0.9 and c.image[4].max() > 0.9
 
 
-def _frame(masks=True, k=None):
-    h, w = 96, 128
-    img = np.random.default_rng(1).integers(0, 255, (h, w, 3), dtype=np.uint8)
-    human = np.zeros((h, w), bool)
-    human[10:90, 40:70] = True
-    obj = np.zeros((h, w), bool)
-    obj[40:60, 65:95] = True
-    intr = CameraIntrinsics(110.0, 110.0, 64.0, 48.0, w, h) if k is None else k
-    return Frame(image=img, stamp_ns=1, frame_id="cam", intrinsics=intr,
-                 masks=np.stack([human, obj]) if masks else None)
-
-
 def test_bad_inputs_are_refused():
     img = np.zeros((32, 32, 3), np.uint8)
     m = np.ones((32, 32), bool)
@@ -215,9 +203,9 @@ needs_shipped = pytest.mark.skipif(not (SHIPPED / "model_card.yaml").is_file(), 
 
 
 @needs_shipped
-def test_shipped_model_through_registry():
+def test_shipped_model_through_registry(fullbody_frame):
     recon = load_reconstructor("fullbody", "fullbody", object_class="003_cracker_box")
-    res = recon.reconstruct(_frame())
+    res = recon.reconstruct(fullbody_frame())
     body, obj = res.bodies[0], res.objects[0]
     assert body.vertices.shape == (13718, 3) and body.vertex_contact.shape == (13718,)
     assert body.joints.shape == (64, 3) and np.isfinite(body.vertices).all()
@@ -226,20 +214,20 @@ def test_shipped_model_through_registry():
     assert res.topologies["anny_body"].shape[1] == 3
     # the torch backend (fp16 safetensors) gives the same answer as the default ONNX Runtime one
     ref = load_reconstructor("fullbody", "fullbody", object_class="003_cracker_box", backend="torch")
-    res_t = ref.reconstruct(_frame())
+    res_t = ref.reconstruct(fullbody_frame())
     assert np.abs(res_t.bodies[0].joints - body.joints).max() < 0.02  # fp16 weights vs fp32 ONNX
     # without a class, the class head picks one of its training classes and says so
-    res_p = load_reconstructor("fullbody", "fullbody").reconstruct(_frame())
+    res_p = load_reconstructor("fullbody", "fullbody").reconstruct(fullbody_frame())
     assert "predicted" in res_p.objects[0].class_name
 
 
 @needs_shipped
-def test_shipped_model_bad_inputs(tmp_path):
+def test_shipped_model_bad_inputs(tmp_path, fullbody_frame):
     with pytest.raises(InputError, match="unknown object class"):
         load_reconstructor("fullbody", "fullbody", object_class="not_an_object")
     recon = load_reconstructor("fullbody", "fullbody", object_class="003_cracker_box")
     with pytest.raises(InputError, match="instance masks"):
-        recon.reconstruct(_frame(masks=False))
+        recon.reconstruct(fullbody_frame(masks=False))
     bad = tmp_path / "fullbody"
     shutil.copytree(SHIPPED, bad)
     onnx = bad / "model.onnx"

@@ -1,5 +1,5 @@
 """Packaging trained checkpoints as a model folder: the card records each network's own config, so a
-baseline of another backbone width loads (and the benchmark scores both)."""
+baseline of another backbone width loads (and the benchmark scores both), and the inference setting."""
 from __future__ import annotations
 
 import json
@@ -16,9 +16,13 @@ def test_release_records_the_baseline_config_and_the_bench_reads_it(engine_datas
     assert train.main(common + ["--out", str(tmp_path / "single"), "--single-view",
                                 "--backbone-widths", "16", "32", "64"]) == 0
     out = tmp_path / "model"
-    assert release.main(["--cross", str(tmp_path / "cross" / "ckpt.pt"), "--single", str(tmp_path / "single" / "ckpt.pt"),
-                         "--data", str(scenes), "--out", str(out)]) == 0
+    args = ["--cross", str(tmp_path / "cross" / "ckpt.pt"), "--single", str(tmp_path / "single" / "ckpt.pt"),
+            "--data", str(scenes), "--out", str(out)]
+    assert release.main(args + ["--flip-average", "yes"]) == 0
+    assert yaml.safe_load((out / "model_card.yaml").read_text())["flip_average"] is True
+    assert release.main(args) == 0  # a re-release keeps the card's inference setting
     card = yaml.safe_load((out / "model_card.yaml").read_text())
+    assert card["flip_average"] is True
     assert card["config"]["cross_view"] is True and card["config"]["backbone_widths"] is None
     assert card["baseline_config"]["cross_view"] is False and card["baseline_config"]["backbone_widths"] == [16, 32, 64]
     capsys.readouterr()
@@ -26,3 +30,6 @@ def test_release_records_the_baseline_config_and_the_bench_reads_it(engine_datas
     assert bench.main(["--data", str(scenes), "--model", str(out), "--no-latency", "--json"]) == 0
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert results["scenes"] >= 2 and {"cross_view", "single_view"} <= set(results)
+    # scored as the card ships it (flip-averaged), with the network's single pass beside it
+    assert results["flip_average"] is True and {"cross_view_one_pass", "flip_minus_one_pass"} <= set(results)
+    assert results["cross_view"]["cd_human_cm"] != results["cross_view_one_pass"]["cd_human_cm"]

@@ -1,0 +1,25 @@
+"""Fixtures of the full-body tests."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hoi_perception.pipeline.types import CameraIntrinsics, Frame
+
+
+@pytest.fixture
+def fullbody_frame():
+    """make(masks=True, k=None) -> a 128x96 noise frame with a person mask and an object mask beside it."""
+
+    def make(masks: bool = True, k: CameraIntrinsics | None = None) -> Frame:
+        h, w = 96, 128
+        img = np.random.default_rng(1).integers(0, 255, (h, w, 3), dtype=np.uint8)
+        human = np.zeros((h, w), bool)
+        human[10:90, 40:70] = True
+        obj = np.zeros((h, w), bool)
+        obj[40:60, 65:95] = True
+        intr = CameraIntrinsics(110.0, 110.0, 64.0, 48.0, w, h) if k is None else k
+        return Frame(image=img, stamp_ns=1, frame_id="cam", intrinsics=intr,
+                     masks=np.stack([human, obj]) if masks else None)
+
+    return make
