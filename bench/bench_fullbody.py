@@ -74,36 +74,36 @@ def gt_meshes(root, indices):
     return out
 
 
-PASS_KEYS = ("body_vertices", "object_vertices", "contact", "joints", "hand_joints", "body_transl",
-             "body_vertices_init", "object_vertices_init")
-
-
-def predict(model: CrossHOI, data: dict, flip: bool = False, bs: int = 16) -> dict:
-    """Full-mesh body, body contact and object vertices per scene (numpy), as the reconstructor
-    gives them: with ``flip``, averaged with the pass on the mirrored crop (fullbody.flip)."""
-    from hoi_perception.fullbody.flip import flip_inputs, full_body, merge_flipped
+def predict(model: CrossHOI, data: dict, flip: bool = False, bs: int = 16) -> tuple[dict, dict | None]:
+    """Full-mesh body, body contact and object vertices per scene (numpy), as the reconstructor gives
+    them: the network's single pass, and with ``flip`` also its average with the pass on the mirrored
+    crop (fullbody.flip; None without), from one run over the scenes."""
+    from hoi_perception.fullbody.flip import MERGE_INPUTS, flip_inputs, full_body, merge_flipped
 
     subset = load_subset("body")
     model.eval()
+    keep = ("body_vertices_full", "body_contact_full", "object_vertices", "body_init_full", "object_vertices_init")
 
     def one_pass(image, k, template):
         o = model(torch.as_tensor(image), torch.as_tensor(k), template)
-        return {n: o[n].numpy() for n in PASS_KEYS}
+        return {n: o[n].numpy() for n in MERGE_INPUTS + ("body_vertices_init", "object_vertices_init")}
 
-    outs = []
+    ones, merges = [], []
     with torch.no_grad():
         for s in range(0, len(data["index"]), bs):
             sl = slice(s, s + bs)
             image, k = data["image_0"][sl].float().numpy(), data["intrinsics_0"][sl].numpy()
             o = one_pass(image, k, data["template"][sl])
-            if flip:
-                o = merge_flipped(o, one_pass(*flip_inputs(image, k), data["template"][sl]), subset)
-            else:
-                o["body_vertices_full"], o["body_contact_full"] = full_body(o, subset)
             o["body_init_full"] = full_body({"body_vertices": o["body_vertices_init"], "contact": o["contact"]}, subset)[0]
-            outs.append({n: o[n] for n in ("body_vertices_full", "body_contact_full", "object_vertices",
-                                           "body_init_full", "object_vertices_init")})
-    return {n: np.concatenate([o[n] for o in outs]) for n in outs[0]}
+            if flip:
+                merges.append(merge_flipped(o, one_pass(*flip_inputs(image, k), data["template"][sl]), subset))
+            o["body_vertices_full"], o["body_contact_full"] = full_body(o, subset)
+            ones.append(o)
+
+    def cat(parts):
+        return {n: np.concatenate([o[n] for o in parts]) for n in keep}
+
+    return cat(ones), (cat(merges) if flip else None)
 
 
 def generator_quality(model: CrossHOI, data: dict, bs: int = 16) -> dict:
@@ -243,9 +243,9 @@ def main(argv=None) -> int:
     flip = bool(card.get("flip_average", False))
     results["flip_average"] = flip
     for name, net in (("cross_view", cross), ("single_view", single)):
-        one = predict(net, data)
+        one, merged = predict(net, data, flip=flip)
         results[name + "_initial"], _ = evaluate(one, gts, faces, init=True)
-        results[name], rows[name] = evaluate(predict(net, data, flip=True) if flip else one, gts, faces)
+        results[name], rows[name] = evaluate(merged if flip else one, gts, faces)
         if flip:
             results[name + "_one_pass"], rows[name + "_one_pass"] = evaluate(one, gts, faces)
     results["cross_minus_single"] = paired_by_scene(rows["cross_view"], rows["single_view"])
@@ -259,7 +259,8 @@ def main(argv=None) -> int:
             raise SystemExit(f"--baseline {base_dir} crops {base_card['config']['crop']} px, the model "
                              f"{card['config']['crop']} px: not comparable on the same crops")
         base = load_net(base_dir / base_card["weights_torch"], base_card["config"])
-        _, base_rows = evaluate(predict(base, data, flip=bool(base_card.get("flip_average", False))), gts, faces)
+        base_one, base_merged = predict(base, data, flip=bool(base_card.get("flip_average", False)))
+        _, base_rows = evaluate(base_one if base_merged is None else base_merged, gts, faces)
         results["minus_baseline"] = dict(paired_by_scene(rows["cross_view"], base_rows), baseline=str(base_dir))
     results["generator_heldout"] = generator_quality(cross, data)
     if not args.no_latency:

@@ -26,6 +26,8 @@ import torch
 from .model import N_BODY_V
 
 REFLECT_X = np.array([-1.0, 1.0, 1.0])  # optical frame: x right, y down, z forward
+# the network outputs `merge_flipped` reads from each pass
+MERGE_INPUTS = ("body_vertices", "contact", "joints", "hand_joints", "body_transl", "object_vertices")
 SYMMETRY_TOLERANCE_M = 1e-4
 
 

@@ -196,7 +196,7 @@ class FullBodyReconstructor(Reconstructor):
 
     def full_mesh(self, res: dict) -> tuple[np.ndarray, np.ndarray]:
         if "body_vertices_full" in res:  # flip-averaged on the full mesh already
-            return res["body_vertices_full"], np.clip(res["body_contact_full"], 0.0, 1.0)
+            return res["body_vertices_full"], res["body_contact_full"]
         from .flip import full_body
 
         v, c = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)

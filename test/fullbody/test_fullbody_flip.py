@@ -8,12 +8,11 @@ import pytest
 import torch
 
 from hoi_perception.body.vertex_subset import load_subset
-from hoi_perception.fullbody.flip import REFLECT_X, flip_inputs, merge_flipped, mirror_maps, partner_map
+from hoi_perception.fullbody.flip import MERGE_INPUTS, REFLECT_X, flip_inputs, merge_flipped, mirror_maps, partner_map
 from hoi_perception.fullbody.model import CrossHOI, ModelConfig, project
 from hoi_perception.pipeline.stages import load_reconstructor
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models" / "fullbody"
-PASS_KEYS = ("body_vertices", "object_vertices", "contact", "joints", "hand_joints", "body_transl")
 
 
 def test_partner_map_pairs_mirror_images_and_refuses_asymmetric_points():
@@ -60,7 +59,7 @@ def _merged(net, image, k, template):
     def one(i, kk):
         with torch.no_grad():
             o = net(torch.as_tensor(i), torch.as_tensor(kk), template)
-        return {n: o[n].numpy() for n in PASS_KEYS}
+        return {n: o[n].numpy() for n in MERGE_INPUTS}
 
     return merge_flipped(one(image, k), one(*flip_inputs(image, k)), load_subset("body"))
 
