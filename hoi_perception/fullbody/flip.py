@@ -3,7 +3,7 @@
 Mirroring the crop about its vertical centre line, with the principal point mirrored too
 (cx' = S - 1 - cx in pixels, pixel centres at integers), is exactly the image of the scene
 reflected through the camera's y-z plane (x -> -x in the optical frame). The anny mesh and its
-skeleton are mirror-symmetric (left <-> right, exact to 1e-5 m), so the mirrored pass's body,
+skeleton are mirror-symmetric (left <-> right, every partner within 1e-4 m, checked), so the mirrored pass's body,
 reflected back and re-indexed through the mirror maps, is a second estimate of the same body;
 the two are averaged on the full mesh (the 431-vertex subset is not symmetric).
 
