@@ -14,8 +14,9 @@ alternates, block by block:
 
 Heads: amodal object mask, visible object mask and hand mask per frame (64x64); occupancy
 logits on a 64^3 grid (latent LAT^3 upsampled by transposed 3D convolutions and a 3D pixel
-shuffle); per-frame object pose (6D rotation + centre (u, v, lz)); hand joints (u, v) by
-soft-argmax over heatmaps and depths.
+shuffle; with `lift > 0` the 32^3 stage also gets each cell's mask logits and features sampled in
+every keyframe through the regressed poses, `lift.py`); per-frame object pose (6D rotation + centre
+(u, v, lz)); hand joints (u, v) by soft-argmax over heatmaps and depths.
 
 Inputs (fixed slots, padding marked by `valid`): images (B, F, 3, 128, 128) in [0, 1],
 intrinsics (B, F, 4) = [fx/W, fy/H, cx/W, cy/H], valid (B, F) with valid[:, 0] = 1.
@@ -37,6 +38,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .geometry import GRID_RES, IMAGE_SIZE, MASK_SIZE
+from .lift import SilhouetteLift
 
 
 @dataclass
@@ -48,6 +50,7 @@ class NetConfig:
     img_channels: tuple = (32, 48, 96)
     hand_channels: tuple = (24, 48, 64)
     variant: str = "direct"  # or "flow" (conditional flow matching, shared t on both branches)
+    lift: int = 0  # > 0: pixel-aligned silhouette features (this many channels) in the occupancy decoder (lift.py)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -202,6 +205,9 @@ class HandObjectNet(nn.Module):
                                    nn.Conv3d(48, 32, 3, 1, 1), nn.GroupNorm(8, 32), nn.GELU())
         self.g_up2 = nn.Sequential(nn.ConvTranspose3d(32, 24, 2, 2), nn.GroupNorm(8, 24), nn.GELU())
         self.g_out = nn.Conv3d(24, 8, 1)
+        if cfg.lift and cfg.variant != "direct":
+            raise ValueError("lift needs the direct variant (the flow variant's mask channel is a velocity)")
+        self.lift = SilhouetteLift(32, cfg.lift, 24) if cfg.lift else None
         # per-frame pose: attention pooling of mask tokens + pooled geometry tokens
         self.pool_q = nn.Parameter(torch.randn(1, 1, d) * 0.02)
         self.pool = Attention(d, cfg.heads)
@@ -260,16 +266,19 @@ class HandObjectNet(nn.Module):
         # masks
         m = x.transpose(1, 2).reshape(b * f, d, 8, 8)
         m = self.m_up2(self.m_up1(m))
-        m = self.m_out(self.m_mix(torch.cat([m, skip], 1)))
-        masks = F.pixel_shuffle(m, 2).reshape(b, f, 3, MASK_SIZE, MASK_SIZE)
-        # occupancy
-        g = y.transpose(1, 2).reshape(b, d, lat, lat, lat)
-        g = self.g_up2(self.g_up1(self.g_in(g)))
-        occ = pixel_shuffle_3d(self.g_out(g), 2)[:, 0]  # (B, 64, 64, 64) indexed [x, y, z]
+        mask_feats = self.m_mix(torch.cat([m, skip], 1))
+        mask_logits = F.pixel_shuffle(self.m_out(mask_feats), 2)  # (BF, 3, 64, 64)
+        masks = mask_logits.reshape(b, f, 3, MASK_SIZE, MASK_SIZE)
         # pose
         pooled = self.pool(self.pool_q.expand(b * f, -1, -1), x)[:, 0]
         gy_ = y.mean(1, keepdim=True).expand(b, f, d).reshape(b * f, d)
         pose = self.pose(torch.cat([pooled, gy_, k], -1)).reshape(b, f, 9)
+        # occupancy
+        g = y.transpose(1, 2).reshape(b, d, lat, lat, lat)
+        g = self.g_up2(self.g_up1(self.g_in(g)))
+        if self.lift is not None:
+            g = self.lift(g, mask_feats, mask_logits, pose, intrinsics, valid)
+        occ = pixel_shuffle_3d(self.g_out(g), 2)[:, 0]  # (B, 64, 64, 64) indexed [x, y, z]
         return {
             "occupancy": occ,
             "masks": masks,

@@ -50,6 +50,22 @@ def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: in
     return collate(items)
 
 
+def select_trainable(model, prefixes: str) -> list:
+    """The parameters to optimise: all of them, or only those under the given name prefixes (the
+    others get requires_grad=False, so their outputs stay exactly those of the initial weights)."""
+    if not prefixes:
+        return list(model.parameters())
+    keep = tuple(p.strip() + "." for p in prefixes.split(",") if p.strip())
+    named = dict(model.named_parameters())
+    chosen = [n for n in named if n.startswith(keep)]
+    if not chosen:
+        raise SystemExit(f"--train-only {prefixes}: no parameter matches")
+    for n, p in named.items():
+        p.requires_grad_(n in chosen)
+    print(f"training {len(chosen)} of {len(named)} parameter tensors ({prefixes})")
+    return [named[n] for n in chosen]
+
+
 def save_checkpoint(path: Path, model, opt, step: int, cfg: NetConfig, extra: dict) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": torch.tensor(step),
@@ -78,7 +94,11 @@ def main(argv=None) -> int:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--init", default="",
                     help="start a new run from a shipped model folder's weights (its net_config.json; step 0, new optimiser)")
-    ap.add_argument("--config", default="", help="JSON NetConfig overrides (tiny runs in tests)")
+    ap.add_argument("--config", default="",
+                    help="JSON NetConfig overrides (tiny runs in tests; with --init, e.g. '{\"lift\": 8}' adds a module)")
+    ap.add_argument("--train-only", default="",
+                    help="comma-separated parameter-name prefixes to train (e.g. lift,g_in,g_up1,g_up2,g_out); "
+                         "every other weight stays frozen")
     ap.add_argument("--variant", choices=("direct", "flow"), default=None,
                     help="direct prediction (BCE + Dice) or conditional flow matching (default: the config's)")
     args = ap.parse_args(argv)
@@ -99,12 +119,22 @@ def main(argv=None) -> int:
     if state is None and args.init:
         from .infer import load_torch_model  # noqa: PLC0415
 
-        model = load_torch_model(resolve_model_dir(args.init)).net.train()
-        cfg = model.cfg
-        print(f"initialised from {args.init}")
+        base = load_torch_model(resolve_model_dir(args.init)).net
+        cfg = NetConfig.from_dict({**base.cfg.to_dict(), **(json.loads(args.config) if args.config else {})})
+        if args.variant:
+            cfg = NetConfig.from_dict({**cfg.to_dict(), "variant": args.variant})
+        model = HandObjectNet(cfg).train()
+        # --config may add modules (e.g. lift); those start as built, every other weight is the model's
+        missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("lift.") for k in missing):
+            raise SystemExit(f"--init {args.init}: weights do not fit the configuration "
+                             f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
+        print(f"initialised from {args.init}" + (f"; new modules: {sorted({k.split('.')[0] for k in missing})}"
+                                                 if missing else ""))
     else:
         model = HandObjectNet(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    trained = select_trainable(model, args.train_only)
+    opt = torch.optim.AdamW(trained, lr=args.lr, weight_decay=0.01)
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
@@ -147,7 +177,7 @@ def main(argv=None) -> int:
             monitored = outp
         opt.zero_grad(set_to_none=True)
         ls["total"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         opt.step()
         step += 1
         wall = wall0 + time.time() - t0

@@ -40,3 +40,24 @@ def test_init_from_a_model_folder_then_resume(clip_dir, tmp_path):
     assert train.main(["--data", str(clip_dir), "--out", str(run2), "--steps", "3", "--batch", "1", "--resume"]) == 0
     assert int(train.load_checkpoint(run2 / "last.pt")["step"]) == 3
     assert (run2 / "log.csv").read_text().count("\n") == 1 + 3  # header + one row per step
+
+
+def test_init_adds_a_module_and_trains_only_the_chosen_weights(clip_dir, tmp_path):
+    torch.manual_seed(1)
+    init = tmp_path / "init_model"
+    write_weights(HandObjectNet(TINY), init)
+    run = tmp_path / "run"
+    assert train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "1", "--init", str(init),
+                       "--config", '{"lift": 4}', "--train-only", "lift,g_out"]) == 0
+    st = train.load_checkpoint(run / "last.pt")
+    assert NetConfig.from_dict(json.loads(st["config"])).lift == 4
+    from safetensors.torch import load_file
+
+    ref = load_file(str(init / "model.safetensors"))
+    # every weight outside the chosen prefixes is still the folder's; the chosen ones moved
+    assert all(torch.equal(st["model"][k], ref[k].float()) for k in ref if not k.startswith("g_out."))
+    assert not torch.equal(st["model"]["g_out.weight"], ref["g_out.weight"].float())
+    assert any(k.startswith("lift.") for k in st["model"])
+    with pytest.raises(SystemExit, match="no parameter matches"):
+        train.main(["--data", str(clip_dir), "--out", str(tmp_path / "bad"), "--steps", "1", "--init", str(init),
+                    "--train-only", "nothing_here"])
