@@ -207,7 +207,7 @@ class HandObjectNet(nn.Module):
         self.g_out = nn.Conv3d(24, 8, 1)
         if cfg.lift and cfg.variant != "direct":
             raise ValueError("lift needs the direct variant (the flow variant's mask channel is a velocity)")
-        self.lift = SilhouetteLift(32, cfg.lift, 24) if cfg.lift else None
+        self.lift = SilhouetteLift(self.m_out.in_channels, cfg.lift, self.g_out.in_channels) if cfg.lift else None
         # per-frame pose: attention pooling of mask tokens + pooled geometry tokens
         self.pool_q = nn.Parameter(torch.randn(1, 1, d) * 0.02)
         self.pool = Attention(d, cfg.heads)

@@ -50,6 +50,14 @@ def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: in
     return collate(items)
 
 
+def build_config(args, base: dict | None = None) -> NetConfig:
+    """NetConfig from a base (defaults, or the --init folder's), then --config overrides, then --variant."""
+    d = {**(base or {}), **(json.loads(args.config) if args.config else {})}
+    if args.variant:
+        d["variant"] = args.variant
+    return NetConfig.from_dict(d)
+
+
 def select_trainable(model, prefixes: str) -> list:
     """The parameters to optimise: all of them, or only those under the given name prefixes (the
     others get requires_grad=False, so their outputs stay exactly those of the initial weights)."""
@@ -107,9 +115,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "last.pt"
-    cfg = NetConfig.from_dict(json.loads(args.config)) if args.config else NetConfig()
-    if args.variant:
-        cfg = NetConfig.from_dict({**cfg.to_dict(), "variant": args.variant})
+    cfg = build_config(args)
     torch.manual_seed(args.seed)
     step, wall0 = 0, 0.0
     state = None
@@ -120,9 +126,7 @@ def main(argv=None) -> int:
         from .infer import load_torch_model  # noqa: PLC0415
 
         base = load_torch_model(resolve_model_dir(args.init)).net
-        cfg = NetConfig.from_dict({**base.cfg.to_dict(), **(json.loads(args.config) if args.config else {})})
-        if args.variant:
-            cfg = NetConfig.from_dict({**cfg.to_dict(), "variant": args.variant})
+        cfg = build_config(args, base.cfg.to_dict())
         model = HandObjectNet(cfg).train()
         # --config may add modules (e.g. lift); those start as built, every other weight is the model's
         missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
