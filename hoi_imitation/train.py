@@ -6,7 +6,6 @@ last one without unpickling anything.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -20,6 +19,8 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor, VecNormalize
 from tqdm import tqdm
+
+from hoi_perception.training_log import TrainingLog
 
 from .env import ImitationEnv
 from .policy import export_policy
@@ -87,6 +88,9 @@ def assist_at(cfg: TaskConfig, step: int) -> float:
     return float(cfg.assist + a * (cfg.assist_final - cfg.assist))
 
 
+LOG_FIELDS = ["timesteps", "wall_s", "assist", "steps_per_s", "ep_rew_mean", "ep_len_mean"]
+
+
 class _Progress(BaseCallback):
     """tqdm bar, CSV row per rollout, checkpoint + exported policy every ``every`` steps, and the
     assistance schedule (set in every environment before each rollout)."""
@@ -100,9 +104,12 @@ class _Progress(BaseCallback):
         self.last_ckpt = start
         self.t0 = time.time()
         self.bar = None
-        self.csv = out / "train_log.csv"
+        self.log = None
 
     def _on_training_start(self):
+        # a resumed run drops the rows it logged past its checkpoint (it trains those steps again)
+        self.log = TrainingLog(self.out / "train_log.csv", LOG_FIELDS, resume_at=self.start or None,
+                               step_key="timesteps")
         self.bar = tqdm(total=self.total, initial=self.start, unit="step", dynamic_ncols=True, mininterval=2.0)
 
     def _on_rollout_start(self):
@@ -134,16 +141,12 @@ class _Progress(BaseCallback):
                "steps_per_s": round((self.num_timesteps - self.start) / max(time.time() - self.t0, 1e-9), 1),
                "ep_rew_mean": round(float(np.mean([e["r"] for e in buf])), 4) if buf else "",
                "ep_len_mean": round(float(np.mean([e["l"] for e in buf])), 2) if buf else ""}
-        new = not self.csv.exists()
-        with self.csv.open("a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                w.writeheader()
-            w.writerow(row)
+        self.log.write(row)
         self.bar.set_postfix(rew=row["ep_rew_mean"], len=row["ep_len_mean"])
 
     def _on_training_end(self):
         self.bar.close()
+        self.log.close()
 
 
 def train(clip: str, steps: int, out: str | Path, n_envs: int = 1, cfg: TaskConfig | None = None, seed: int = 0,

@@ -12,7 +12,6 @@ logged to <out>/log.csv. Checkpoints are plain state dicts (torch.save; load wit
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -24,6 +23,7 @@ import torch
 
 from hoi_perception.body.vertex_subset import load_subset
 from hoi_perception.schedule import cosine_lr
+from hoi_perception.training_log import TrainingLog
 
 from .augment import AugmentConfig, augment_batch
 from .data import batch, load_scene_sets, train_classes
@@ -59,20 +59,6 @@ def lr_for(args, step: int) -> float:
 
 def build_model(cfg: ModelConfig) -> CrossHOI:
     return CrossHOI(cfg)
-
-
-class Logger:
-    def __init__(self, path: Path, fields: list[str]) -> None:
-        self.path, self.fields = path, fields
-        new = not path.exists()
-        self.f = open(path, "a", newline="")
-        self.w = csv.DictWriter(self.f, fieldnames=fields, extrasaction="ignore")
-        if new:
-            self.w.writeheader()
-
-    def log(self, row: dict) -> None:
-        self.w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-        self.f.flush()
 
 
 def _load_data(args, crop):
@@ -137,7 +123,8 @@ def main(argv=None) -> int:
     else:
         params = [p for p in model.parameters()]
     opt = torch.optim.Adam(params, lr=args.lr)
-    if ckpt_path.exists():
+    resumed = ckpt_path.exists()
+    if resumed:
         ck = load_checkpoint(ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
@@ -165,7 +152,8 @@ def main(argv=None) -> int:
     print(f"{n} scenes from {' + '.join(args.data)} (manifest {data['meta']['manifest_sha256'][:12]})")
     fields = ["step", "time_s", "n_train", "lr", "total", "param", "joint3d", "joint2d", "object_class", "contact",
               "vertex", "vertex_init", "edge", "vertex_centred", "map", "mse", "cos"]
-    logger = Logger(out / "log.csv", fields)
+    # a resumed run drops the rows it logged past its checkpoint (it trains those steps again)
+    logger = TrainingLog(out / "log.csv", fields, resume_at=step if resumed else None)
     g = torch.Generator().manual_seed(args.seed * 1000003 + step)
     aug = AugmentConfig(scale=args.aug_scale, shift=args.aug_shift, color=args.aug_color) if args.augment else None
     loss_weights = {"vertex_centred": args.centred_vertex_weight}
@@ -207,7 +195,7 @@ def main(argv=None) -> int:
                    "lr": opt.param_groups[0]["lr"], **{k: float(v.detach()) for k, v in losses.items()}}
             if args.mode == "generator":
                 row["total"] = float(total)
-            logger.log(row)
+            logger.write(row)
             print(" ".join(f"{k}={row[k]:.4g}" if isinstance(row[k], float) else f"{k}={row[k]}" for k in row), flush=True)
         if step % args.save_every == 0 or step == args.snapshot_at:
             state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
@@ -216,6 +204,7 @@ def main(argv=None) -> int:
             _save(state, ckpt_path)
             if step == args.snapshot_at:
                 _save(state, out / "snap.pt")
+    logger.close()
     state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
              "elapsed": elapsed_before + time.time() - t0, "rng": torch.get_rng_state(),
              "config": json.dumps(cfg.to_dict())}

@@ -10,7 +10,6 @@ be growing: the manifest is re-read every --reload-every steps and finished shar
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import time
@@ -21,6 +20,7 @@ import torch
 
 from hoi_perception.pipeline.stages import resolve_model_dir
 from hoi_perception.schedule import cosine_lr
+from hoi_perception.training_log import TrainingLog
 from hoi_perception.synth.shards import ShardSet
 
 from .data import clip_item, collate, random_frames
@@ -149,16 +149,8 @@ def main(argv=None) -> int:
     if len(shards) == 0:
         raise SystemExit(f"{args.data}: no finished shard yet")
     print(f"{count_parameters(model)} parameters; {len(shards)} clips in {args.data}")
-    log_path = out / "log.csv"
-    new_log = not log_path.is_file() or state is None
-    logf = open(log_path, "w" if new_log else "a", newline="")
-    fields = LOG_FIELDS
-    if not new_log:  # append under the log's own header (an older run may have fewer columns)
-        with open(log_path, newline="") as f:
-            fields = next(csv.reader(f), None) or LOG_FIELDS
-    writer = csv.DictWriter(logf, fieldnames=fields, extrasaction="ignore")
-    if new_log:
-        writer.writeheader()
+    # a resumed run drops the rows it logged past its checkpoint (it trains those steps again)
+    log = TrainingLog(out / "log.csv", LOG_FIELDS, resume_at=None if state is None else step)
     t0 = time.time()
     model.train()
     while step < args.steps:
@@ -187,8 +179,7 @@ def main(argv=None) -> int:
         wall = wall0 + time.time() - t0
         row = {"step": step, "wall_s": round(wall, 1), "lr": f"{lr:.2e}", "clips_available": len(shards),
                **{k: f"{float(v.detach()):.4f}" for k, v in ls.items()}, **{k: f"{v:.4f}" for k, v in batch_metrics(monitored, batch).items()}}
-        writer.writerow(row)
-        logf.flush()
+        log.write(row)
         if step % 20 == 0 or step == 1:
             print(" ".join(f"{k}={row[k]}" for k in ("step", "wall_s", "total", "occ_iou", "amodal_iou", "rot_deg")), flush=True)
         stop = (args.max_minutes and (time.time() - t0) > 60 * args.max_minutes) or step == args.stop_after
@@ -198,7 +189,7 @@ def main(argv=None) -> int:
         if stop:
             print(f"stopping at step {step}")
             break
-    logf.close()
+    log.close()
     save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall0 + time.time() - t0, "seed": args.seed,
                                                         "data": str(args.data), "init": args.init})
     print(f"done: step {step}, checkpoint {ckpt_path}")

@@ -1,4 +1,5 @@
 """The training CLI on one real engine clip: a warm start from a model folder, then resume."""
+import csv
 import json
 
 import pytest
@@ -37,9 +38,13 @@ def test_init_from_a_model_folder_then_resume(clip_dir, tmp_path):
     moved = train.load_checkpoint(run2 / "last.pt")
     assert int(moved["step"]) == 2
     assert any(not torch.equal(moved["model"][k], ref[k].float()) for k in ref if ref[k].is_floating_point())
-    assert train.main(["--data", str(clip_dir), "--out", str(run2), "--steps", "3", "--batch", "1", "--resume"]) == 0
-    assert int(train.load_checkpoint(run2 / "last.pt")["step"]) == 3
-    assert (run2 / "log.csv").read_text().count("\n") == 1 + 3  # header + one row per step
+    # a run killed after logging steps 3-4 past its step-2 checkpoint: the resumed run logs them once
+    with open(run2 / "log.csv", "a") as f:
+        f.write("3,9.9\n4,9.9\n")
+    assert train.main(["--data", str(clip_dir), "--out", str(run2), "--steps", "4", "--batch", "1", "--resume"]) == 0
+    assert int(train.load_checkpoint(run2 / "last.pt")["step"]) == 4
+    steps = [r["step"] for r in csv.DictReader((run2 / "log.csv").open())]
+    assert steps == ["1", "2", "3", "4"]  # one row per step, none from the killed run
 
 
 def test_init_adds_a_module_and_trains_only_the_chosen_weights(clip_dir, tmp_path):
