@@ -69,5 +69,6 @@ def evaluate_clip(model, arrays: dict, meta: dict, frames, n_samples: int = 1000
     still = M.rpe(np.repeat(gt_poses[:1], t, axis=0), gt_poses)
     res.update(rpe_still_trans_cm=still["rpe_trans_cm"], rpe_still_rot_deg=still["rpe_rot_deg"])
     hj = item["hand_cam"][:t]
-    res["hand_mpjpe_mm"] = float(1000 * np.linalg.norm(clip.hand_joints - hj, axis=-1).mean())
+    res["hand_mpjpe_mm"] = M.g_mpjpe(clip.hand_joints, hj)  # in the camera frame: placement and articulation
+    res["hand_mpjpe_wrist_mm"] = M.mpjpe(clip.hand_joints, hj, root_index=0)  # wrist-aligned: articulation only
     return res
