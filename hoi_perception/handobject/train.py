@@ -20,8 +20,8 @@ import torch
 
 from hoi_perception.pipeline.stages import resolve_model_dir
 from hoi_perception.schedule import cosine_lr
-from hoi_perception.training_log import TrainingLog
 from hoi_perception.synth.shards import ShardSet
+from hoi_perception.training_log import TrainingLog
 
 from .data import clip_item, collate, random_frames
 from . import flow
