@@ -6,8 +6,10 @@ past it (atomic rewrite), so every step appears once and the log matches the wei
 from __future__ import annotations
 
 import csv
-import os
+import io
 from pathlib import Path
+
+from hoi_perception.synth.shards import atomic_write_bytes
 
 
 class TrainingLog:
@@ -51,14 +53,11 @@ def _truncate_after(path: Path, step_key: str, last_step: int) -> list[str] | No
             return None
         # a row cut short by a kill has missing fields (None): dropped with the rows past the checkpoint
         kept = [r for r in reader if None not in r.values() and _step_of(r.get(step_key)) <= last_step]
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=header)
-        w.writeheader()
-        w.writerows(kept)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=header)
+    w.writeheader()
+    w.writerows(kept)
+    atomic_write_bytes(path, buf.getvalue().encode())
     return list(header)
 
 
