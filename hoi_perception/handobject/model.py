@@ -16,7 +16,9 @@ Heads: amodal object mask, visible object mask and hand mask per frame (64x64); 
 logits on a 64^3 grid (latent LAT^3 upsampled by transposed 3D convolutions and a 3D pixel
 shuffle; with `lift > 0` the 32^3 stage also gets each cell's mask logits and features sampled in
 every keyframe through the regressed poses, `lift.py`); per-frame object pose (6D rotation + centre
-(u, v, lz)); hand joints (u, v) by soft-argmax over heatmaps and depths.
+(u, v, lz)); hand joints (u, v) by soft-argmax over heatmaps and depths (with `hand_refine > 0`
+refined by joint queries over detached features, which leaves every object output unchanged,
+`hand_refine.py`).
 
 Inputs (fixed slots, padding marked by `valid`): images (B, F, 3, 128, 128) in [0, 1],
 intrinsics (B, F, 4) = [fx/W, fy/H, cx/W, cy/H], valid (B, F) with valid[:, 0] = 1.
@@ -38,6 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .geometry import GRID_RES, IMAGE_SIZE, MASK_SIZE
+from .hand_refine import HandRefine
 from .lift import SilhouetteLift
 
 
@@ -51,6 +54,7 @@ class NetConfig:
     hand_channels: tuple = (24, 48, 64)
     variant: str = "direct"  # or "flow" (conditional flow matching, shared t on both branches)
     lift: int = 0  # > 0: pixel-aligned silhouette features (this many channels) in the occupancy decoder (lift.py)
+    hand_refine: int = 0  # > 0: width of the hand-joint refinement on detached features (hand_refine.py)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -108,7 +112,7 @@ class HandBranch(nn.Module):
         tok = self.down(f)
         z = self.depth(torch.cat([tok.mean((2, 3)), k], -1))
         conf = heat.reshape(n, 21, -1).amax(-1)
-        return torch.stack([u, v], -1), z, conf, tok
+        return torch.stack([u, v], -1), z, conf, tok, f
 
 
 class Attention(nn.Module):
@@ -208,6 +212,8 @@ class HandObjectNet(nn.Module):
         if cfg.lift and cfg.variant != "direct":
             raise ValueError("lift needs the direct variant (the flow variant's mask channel is a velocity)")
         self.lift = SilhouetteLift(self.m_out.in_channels, cfg.lift, self.g_out.in_channels) if cfg.lift else None
+        self.hand_refine = (HandRefine(cfg.hand_refine, cfg.hand_channels[1], 2 * d + self.hand.out_channels,
+                                       Attention, MLP, heads=cfg.heads) if cfg.hand_refine else None)
         # per-frame pose: attention pooling of mask tokens + pooled geometry tokens
         self.pool_q = nn.Parameter(torch.randn(1, 1, d) * 0.02)
         self.pool = Attention(d, cfg.heads)
@@ -242,9 +248,10 @@ class HandObjectNet(nn.Module):
         im = images.reshape(b * f, 3, IMAGE_SIZE, IMAGE_SIZE)
         k = intrinsics.reshape(b * f, 4)
         skip, tok = self.image(im)
-        hand_uv, hand_z, hand_conf, htok = self.hand(im, k)
+        hand_uv, hand_z, hand_conf, htok, hand_map = self.hand(im, k)
         tok = tok.flatten(2).transpose(1, 2)  # (BF, 64, d)
         htok = htok.flatten(2).transpose(1, 2)
+        image_tokens = tok
         # ray direction of each patch centre (pixel-aligned camera geometry)
         rx = (self.patch_uv[None, :, 0] - k[:, None, 2]) / k[:, None, 0]
         ry = (self.patch_uv[None, :, 1] - k[:, None, 3]) / k[:, None, 1]
@@ -279,6 +286,8 @@ class HandObjectNet(nn.Module):
         if self.lift is not None:
             g = self.lift(g, mask_feats, mask_logits, pose, intrinsics, valid)
         occ = pixel_shuffle_3d(self.g_out(g), 2)[:, 0]  # (B, 64, 64, 64) indexed [x, y, z]
+        if self.hand_refine is not None:
+            hand_uv, hand_z = self.hand_refine(hand_map, torch.cat([image_tokens, htok, x], -1), hand_uv, hand_z)
         return {
             "occupancy": occ,
             "masks": masks,

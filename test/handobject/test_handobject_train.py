@@ -66,3 +66,18 @@ def test_init_adds_a_module_and_trains_only_the_chosen_weights(clip_dir, tmp_pat
     with pytest.raises(SystemExit, match="no parameter matches"):
         train.main(["--data", str(clip_dir), "--out", str(tmp_path / "bad"), "--steps", "1", "--init", str(init),
                     "--train-only", "nothing_here"])
+
+
+def test_init_adds_the_hand_refinement_and_trains_it_alone(clip_dir, tmp_path):
+    torch.manual_seed(2)
+    init = tmp_path / "init_model"
+    write_weights(HandObjectNet(TINY), init)
+    run = tmp_path / "run"
+    assert train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "1", "--init", str(init),
+                       "--config", '{"hand_refine": 16}', "--train-only", "hand_refine"]) == 0
+    st = train.load_checkpoint(run / "last.pt")
+    from safetensors.torch import load_file
+
+    ref = load_file(str(init / "model.safetensors"))
+    assert all(torch.equal(st["model"][k], ref[k].float()) for k in ref)
+    assert not torch.equal(st["model"]["hand_refine.joint_out.weight"], torch.zeros_like(st["model"]["hand_refine.joint_out.weight"]))
