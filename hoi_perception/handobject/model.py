@@ -12,7 +12,8 @@ alternates, block by block:
   valid frames of a learned score): y += sum_n w_n CrossAttn(Q(y), K(x_n), V(x_n)). Memory grows
   linearly with the number of frames (no concatenation of all frames' tokens).
 
-Heads: amodal object mask, visible object mask and hand mask per frame (64x64); occupancy
+Heads: amodal object mask, visible object mask and hand mask per frame (64x64; with `mask_refine > 0`
+corrected from the first image stage at full mask resolution, `mask_refine.py`); occupancy
 logits on a 64^3 grid (latent LAT^3 upsampled by transposed 3D convolutions and a 3D pixel
 shuffle; with `lift > 0` the 32^3 stage also gets each cell's mask logits and features sampled in
 every keyframe through the regressed poses, `lift.py`); per-frame object pose (6D rotation + centre
@@ -42,6 +43,7 @@ import torch.nn.functional as F
 from .geometry import GRID_RES, IMAGE_SIZE, MASK_SIZE
 from .hand_refine import HandRefine
 from .lift import SilhouetteLift
+from .mask_refine import MaskRefine
 
 
 @dataclass
@@ -54,6 +56,7 @@ class NetConfig:
     hand_channels: tuple = (24, 48, 64)
     variant: str = "direct"  # or "flow" (conditional flow matching, shared t on both branches)
     lift: int = 0  # > 0: pixel-aligned silhouette features (this many channels) in the occupancy decoder (lift.py)
+    mask_refine: int = 0  # > 0: hidden width of the 64x64 mask-logit refinement from the first image stage (mask_refine.py)
     hand_refine: int = 0  # > 0: width of the hand-joint refinement on detached features (hand_refine.py)
 
     def to_dict(self) -> dict:
@@ -73,7 +76,7 @@ def conv(cin, cout, stride=1):
 
 
 class ImageEncoder(nn.Module):
-    """128x128 -> (skip 32x32, tokens 8x8)."""
+    """128x128 -> (features 64x64, skip 32x32, tokens 8x8)."""
 
     def __init__(self, ch, dim):
         super().__init__()
@@ -84,8 +87,9 @@ class ImageEncoder(nn.Module):
         self.s4 = conv(c3, dim, 2)  # 8
 
     def forward(self, x):
-        f2 = self.s2(self.s1(x))
-        return f2, self.s4(self.s3(f2))
+        f1 = self.s1(x)
+        f2 = self.s2(f1)
+        return f1, f2, self.s4(self.s3(f2))
 
 
 class HandBranch(nn.Module):
@@ -212,6 +216,8 @@ class HandObjectNet(nn.Module):
         if cfg.lift and cfg.variant != "direct":
             raise ValueError("lift needs the direct variant (the flow variant's mask channel is a velocity)")
         self.lift = SilhouetteLift(self.m_out.in_channels, cfg.lift, self.g_out.in_channels) if cfg.lift else None
+        self.mask_refine = (MaskRefine(cfg.img_channels[0], self.m_out.in_channels, cfg.mask_refine)
+                            if cfg.mask_refine else None)
         self.hand_refine = (HandRefine(cfg.hand_refine, cfg.hand_channels[1], 2 * d + self.hand.out_channels,
                                        Attention, MLP, heads=cfg.heads) if cfg.hand_refine else None)
         # per-frame pose: attention pooling of mask tokens + pooled geometry tokens
@@ -247,7 +253,7 @@ class HandObjectNet(nn.Module):
         d, lat = self.cfg.dim, self.cfg.latent
         im = images.reshape(b * f, 3, IMAGE_SIZE, IMAGE_SIZE)
         k = intrinsics.reshape(b * f, 4)
-        skip, tok = self.image(im)
+        fine, skip, tok = self.image(im)
         hand_uv, hand_z, hand_conf, htok, hand_map = self.hand(im, k)
         tok = tok.flatten(2).transpose(1, 2)  # (BF, 64, d)
         htok = htok.flatten(2).transpose(1, 2)
@@ -275,6 +281,8 @@ class HandObjectNet(nn.Module):
         m = self.m_up2(self.m_up1(m))
         mask_feats = self.m_mix(torch.cat([m, skip], 1))
         mask_logits = F.pixel_shuffle(self.m_out(mask_feats), 2)  # (BF, 3, 64, 64)
+        if self.mask_refine is not None:
+            mask_logits = self.mask_refine(fine, mask_feats, mask_logits)
         masks = mask_logits.reshape(b, f, 3, MASK_SIZE, MASK_SIZE)
         # pose
         pooled = self.pool(self.pool_q.expand(b * f, -1, -1), x)[:, 0]

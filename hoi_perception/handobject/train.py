@@ -29,7 +29,7 @@ from .losses import batch_metrics, flow_losses, losses
 from .model import HandObjectNet, NetConfig, count_parameters
 
 # modules a --config override may add to an --init network (both start out computing nothing new)
-ADDABLE_MODULES = ("lift.", "hand_refine.")
+ADDABLE_MODULES = ("lift.", "mask_refine.", "hand_refine.")
 LOG_FIELDS = ["step", "wall_s", "lr", "clips_available", "total", "occ_bce", "occ_dice", "occ_flow", "mask_flow",
               "mask_bce", "mask_dice", "rot", "centre", "hand_uv", "hand_z", "occ_iou", "amodal_iou", "rot_deg"]
 
@@ -130,7 +130,7 @@ def main(argv=None) -> int:
         base = load_torch_model(resolve_model_dir(args.init)).net
         cfg = build_config(args, base.cfg.to_dict())
         model = HandObjectNet(cfg).train()
-        # --config may add modules (lift, hand_refine); those start as built, every other weight is the model's
+        # --config may add modules (lift, mask_refine, hand_refine); those start as built, every other weight is the model's
         missing, unexpected = model.load_state_dict(base.state_dict(), strict=False)
         if unexpected or any(not k.startswith(ADDABLE_MODULES) for k in missing):
             raise SystemExit(f"--init {args.init}: weights do not fit the configuration "

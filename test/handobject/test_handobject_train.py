@@ -81,3 +81,17 @@ def test_init_adds_the_hand_refinement_and_trains_it_alone(clip_dir, tmp_path):
     ref = load_file(str(init / "model.safetensors"))
     assert all(torch.equal(st["model"][k], ref[k].float()) for k in ref)
     assert not torch.equal(st["model"]["hand_refine.joint_out.weight"], torch.zeros_like(st["model"]["hand_refine.joint_out.weight"]))
+
+
+def test_init_adds_two_modules_at_once_and_trains_them_with_the_rest(clip_dir, tmp_path):
+    torch.manual_seed(3)
+    init = tmp_path / "init_model"
+    write_weights(HandObjectNet(TINY), init)
+    run = tmp_path / "run"
+    assert train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "1", "--init", str(init),
+                       "--config", '{"mask_refine": 8, "hand_refine": 16}']) == 0
+    st = train.load_checkpoint(run / "last.pt")
+    cfg = NetConfig.from_dict(json.loads(st["config"]))
+    assert (cfg.mask_refine, cfg.hand_refine) == (8, 16)
+    w = st["model"]["mask_refine.out.weight"]
+    assert not torch.equal(w, torch.zeros_like(w))
