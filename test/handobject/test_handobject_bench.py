@@ -21,8 +21,10 @@ def test_shipped_model_against_itself_differs_by_nothing(engine_dataset, capsys,
     bench = load_bench("handobject")
     assert bench.main(["--data", str(data), "--frames", "2", "--baseline", "handobject", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    # the wrist-aligned hand error leaves out the hand's placement, which the camera-frame one includes
-    assert 0 < summary["hand_mpjpe_wrist_mm"] < summary["hand_mpjpe_mm"]
+    # two different hand figures (placement + articulation, articulation alone); neither bounds the other
+    # on two clips, so only that both are reported (metrics.mpjpe's translation invariance is tested there)
+    assert all(0 < summary[k] < 1e4 for k in ("hand_mpjpe_wrist_mm", "hand_mpjpe_mm"))
+    assert summary["hand_mpjpe_wrist_mm"] != summary["hand_mpjpe_mm"]
     diff = summary["minus_baseline"]
     assert diff["n"] == summary["clips"] == 2 and diff["baseline_failed"] == 0
     for k in bench.PAIRED_KEYS:
