@@ -9,6 +9,8 @@ EasyHOI-style scale+translation ICP (metrics.align_object_icp); "raw" figures sk
 (metric-scale mesh in the predicted object frame). F@5 / F@10 mm: metrics.fscore on the same samples.
 Poses: RPE (metrics.rpe, delta 1), ATE (metrics.ate, rigid), symmetric rotation error per frame.
 Hand: MPJPE of the 21 joints in the camera frame (metrics.g_mpjpe) and wrist-aligned (metrics.mpjpe).
+Masks: the 2D branch's amodal object, visible object and hand masks against the engine's at 64x64
+(metrics.mask_iou, frames where both are empty left out).
 Held-out synthetic objects, not HO3D. Time per clip: network + marching cubes + pose refinement,
 one thread on this CPU. With --baseline MODEL the second model runs on the same clips and the
 per-clip differences (model - baseline) are printed with their standard errors
@@ -25,7 +27,8 @@ import numpy as np
 
 # the figures compared clip by clip against --baseline
 PAIRED_KEYS = ("chamfer_cm2", "f5", "f10", "f5_raw", "f10_raw", "rpe_trans_cm", "ate_m", "centre_err_cm",
-               "iou_amodal", "hand_mpjpe_mm", "hand_mpjpe_wrist_mm")
+               "iou_amodal", "mask_iou_amodal", "mask_iou_visible", "mask_iou_hand", "hand_mpjpe_mm",
+               "hand_mpjpe_wrist_mm")
 
 
 def evaluate(models: list, shards, n: int, n_frames: int, depth) -> list[tuple[dict, list]]:
@@ -48,10 +51,14 @@ def evaluate(models: list, shards, n: int, n_frames: int, depth) -> list[tuple[d
 
 
 def paired(rows: dict, base_rows: dict) -> dict:
-    """Mean and standard error of model - baseline over the clips both reconstructed."""
+    """Mean and standard error of model - baseline over the clips both reconstructed (and where every
+    paired figure is defined: a mask IoU is not where a clip shows no hand at all)."""
     from hoi_perception.metrics import paired_difference_by_name
 
-    common = sorted(set(rows) & set(base_rows))
+    def defined(r):
+        return all(np.isfinite(r[k]) for k in PAIRED_KEYS)
+
+    common = sorted(i for i in set(rows) & set(base_rows) if defined(rows[i]) and defined(base_rows[i]))
     if len(common) < 2:  # a standard error needs two paired clips
         return {"n": len(common)}
     return paired_difference_by_name([[rows[i][k] for k in PAIRED_KEYS] for i in common],
@@ -98,9 +105,10 @@ def main(argv=None) -> int:
     rows = list(by_clip.values())
     keys = ["chamfer_cm2", "f5", "f10", "chamfer_cm2_raw", "f5_raw", "f10_raw", "rpe_trans_cm", "rpe_rot_deg",
             "rpe_still_trans_cm", "rpe_still_rot_deg", "ate_m",
-            "centre_err_cm", "centre_err_raw_cm", "rot_err_sym_deg", "iou_amodal", "hand_mpjpe_mm",
+            "centre_err_cm", "centre_err_raw_cm", "rot_err_sym_deg", "iou_amodal", "mask_iou_amodal",
+            "mask_iou_visible", "mask_iou_hand", "hand_mpjpe_mm",
             "hand_mpjpe_wrist_mm", "seconds"]
-    summary = {k: float(np.mean([r[k] for r in rows])) if rows else float("nan") for k in keys}
+    summary = {k: float(np.nanmean([r[k] for r in rows])) if rows else float("nan") for k in keys}
     summary["chamfer_cm2_median"] = float(np.median([r["chamfer_cm2"] for r in rows])) if rows else float("nan")
     summary.update(clips=len(rows), failed=len(failures), frames=args.frames, backend=args.backend, model=card["name"],
                    depth=args.depth or "none", mesh_level=model.mesh_level,
@@ -117,6 +125,8 @@ def main(argv=None) -> int:
           f"(an RPE at this level means the frame-to-frame motion is not tracked)")
     print(f"  rendered mesh vs predicted amodal mask IoU {summary['iou_amodal']:.3f}   hand MPJPE {summary['hand_mpjpe_mm']:.1f} mm "
           f"(wrist-aligned {summary['hand_mpjpe_wrist_mm']:.1f} mm)")
+    print(f"  predicted vs ground-truth masks (64x64) IoU: amodal object {summary['mask_iou_amodal']:.3f}   "
+          f"visible object {summary['mask_iou_visible']:.3f}   hand {summary['mask_iou_hand']:.3f}")
     print(f"  time per clip {summary['seconds']:.2f} s ({args.frames} frames)")
     for f in failures[:10]:
         print("  failed:", f)

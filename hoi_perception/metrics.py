@@ -257,6 +257,16 @@ def contact_precision_recall(pred_mask, gt_mask) -> tuple[float, float]:
     return (tp / npred if npred else 0.0), (tp / ngt if ngt else 0.0)
 
 
+def mask_iou(pred, gt, empty: float = 0.0) -> float:
+    """Intersection over union of two boolean masks of one shape; `empty` when both are empty
+    (0 where an empty prediction should score nothing, NaN to leave the pair out of a mean)."""
+    p, g = np.asarray(pred, dtype=bool), np.asarray(gt, dtype=bool)
+    if p.shape != g.shape:
+        raise ValueError(f"mask shapes differ: {p.shape} vs {g.shape}")
+    union = np.count_nonzero(p | g)
+    return float(np.count_nonzero(p & g) / union) if union else float(empty)
+
+
 # ---------------------------------------------------------------------------------------------
 # Hand-held object (HO3D / HOT3D; HOLD, EasyHOI)
 # ---------------------------------------------------------------------------------------------

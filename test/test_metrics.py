@@ -135,6 +135,21 @@ def test_contact_precision_recall():
     assert M.contact_precision_recall(np.zeros(5, bool), g) == (0.0, 0.0)
 
 
+def test_mask_iou_known_overlap_and_empty_convention():
+    a = np.zeros((4, 4), bool)
+    b = np.zeros((4, 4), bool)
+    a[:2] = True  # 8 pixels
+    b[1:3] = True  # 8 pixels, 4 shared
+    assert M.mask_iou(a, b) == pytest.approx(4 / 12)
+    assert M.mask_iou(a, a) == 1.0
+    empty = np.zeros((4, 4), bool)
+    assert M.mask_iou(empty, b) == 0.0
+    assert M.mask_iou(empty, empty) == 0.0
+    assert np.isnan(M.mask_iou(empty, empty, empty=np.nan))
+    with pytest.raises(ValueError):
+        M.mask_iou(a, np.zeros((4, 5), bool))
+
+
 def test_fscore_known_shift():
     rng = np.random.default_rng(0)
     gt = rng.random((2000, 3))

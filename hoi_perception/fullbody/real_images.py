@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from hoi_perception.metrics import mask_iou as iou
 from hoi_perception.pipeline.stages import load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame
 
@@ -72,11 +73,6 @@ def rasterize(points_2d: np.ndarray, faces: np.ndarray, shape: tuple[int, int]) 
 def project(v: np.ndarray, k: np.ndarray) -> np.ndarray:
     z = np.clip(v[:, 2], 1e-3, None)
     return np.stack([k[0, 0] * v[:, 0] / z + k[0, 2], k[1, 1] * v[:, 1] / z + k[1, 2]], 1)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    u = np.count_nonzero(a | b)
-    return float(np.count_nonzero(a & b) / u) if u else 0.0
 
 
 def draw_mesh(canvas: np.ndarray, pts2d: np.ndarray, depth: np.ndarray, faces: np.ndarray, colour, alpha=0.6):

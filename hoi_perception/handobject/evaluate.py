@@ -68,6 +68,11 @@ def evaluate_clip(model, arrays: dict, meta: dict, frames, n_samples: int = 1000
     # the no-motion baseline (every frame at the first frame's true pose): RPE below it = motion tracked
     still = M.rpe(np.repeat(gt_poses[:1], t, axis=0), gt_poses)
     res.update(rpe_still_trans_cm=still["rpe_trans_cm"], rpe_still_rot_deg=still["rpe_rot_deg"])
+    # the 2D branch against the engine's masks at the network's 64x64 (channels: amodal object, visible
+    # object, hand); a frame where both masks of a channel are empty is left out of that channel's mean
+    for c, name in enumerate(("amodal", "visible", "hand")):
+        ious = [M.mask_iou(clip.masks[i, c] > 0.5, item["masks"][i, c] > 0.5, empty=np.nan) for i in range(t)]
+        res[f"mask_iou_{name}"] = float(np.nanmean(ious)) if not np.all(np.isnan(ious)) else float("nan")
     hj = item["hand_cam"][:t]
     res["hand_mpjpe_mm"] = M.g_mpjpe(clip.hand_joints, hj)  # in the camera frame: placement and articulation
     res["hand_mpjpe_wrist_mm"] = M.mpjpe(clip.hand_joints, hj, root_index=0)  # wrist-aligned: articulation only

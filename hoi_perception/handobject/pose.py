@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hoi_perception.metrics import mask_iou as iou
+
 from .geometry import decode_point, rigid_fit, rot6d_to_matrix_np
 from .mesh import silhouette
 
@@ -16,11 +18,6 @@ def decode_poses(pose: np.ndarray, kmats: np.ndarray, width: int, height: int) -
     out[:, :3, 3] = decode_point(pose[:, 6:9].astype(np.float64), kmats[:, 0, 0], kmats[:, 1, 1],
                                  kmats[:, 0, 2], kmats[:, 1, 2], width, height)
     return out
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    u = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / u) if u else 0.0
 
 
 def refine_translation(verts: np.ndarray, faces: np.ndarray, pose: np.ndarray, k: np.ndarray,

@@ -25,6 +25,7 @@ def test_shipped_model_against_itself_differs_by_nothing(engine_dataset, capsys,
     # on two clips, so only that both are reported (metrics.mpjpe's translation invariance is tested there)
     assert all(0 < summary[k] < 1e4 for k in ("hand_mpjpe_wrist_mm", "hand_mpjpe_mm"))
     assert summary["hand_mpjpe_wrist_mm"] != summary["hand_mpjpe_mm"]
+    assert all(0 <= summary[f"mask_iou_{c}"] <= 1 for c in ("amodal", "visible", "hand"))
     diff = summary["minus_baseline"]
     assert diff["n"] == summary["clips"] == 2 and diff["baseline_failed"] == 0
     for k in bench.PAIRED_KEYS:
