@@ -108,7 +108,9 @@ def main(argv=None) -> int:
             "centre_err_cm", "centre_err_raw_cm", "rot_err_sym_deg", "iou_amodal", "mask_iou_amodal",
             "mask_iou_visible", "mask_iou_hand", "hand_mpjpe_mm",
             "hand_mpjpe_wrist_mm", "seconds"]
-    summary = {k: float(np.nanmean([r[k] for r in rows])) if rows else float("nan") for k in keys}
+    # only the mask IoUs may be undefined for a clip (no hand anywhere); any other NaN should show
+    summary = {k: float((np.nanmean if k.startswith("mask_iou") else np.mean)([r[k] for r in rows])) if rows
+               else float("nan") for k in keys}
     summary["chamfer_cm2_median"] = float(np.median([r["chamfer_cm2"] for r in rows])) if rows else float("nan")
     summary.update(clips=len(rows), failed=len(failures), frames=args.frames, backend=args.backend, model=card["name"],
                    depth=args.depth or "none", mesh_level=model.mesh_level,
