@@ -22,8 +22,9 @@ import cv2
 import numpy as np
 
 from hoi_perception.metrics import mask_iou as iou
-from hoi_perception.pipeline.stages import load_reconstructor
-from hoi_perception.pipeline.types import CameraIntrinsics, Frame
+from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
+from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
+from hoi_perception.runtime.sink import atomic_write_bytes
 
 # BEHAVE object -> nearest template of the library (same kind of shape; sizes differ, the
 # network predicts the scale). None: nothing comparable in the library.
@@ -40,15 +41,30 @@ BEHAVE_TO_TEMPLATE = {
 def _read_mask(path: Path) -> np.ndarray:
     m = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if m is None:
-        raise FileNotFoundError(path)
+        raise InputError(f"mask {path} cannot be read (missing or not an image)")
     return m > 127
+
+
+def _read_image(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path))
+    if bgr is None:
+        raise InputError(f"image {path} cannot be read (missing or not an image)")
+    return bgr
+
+
+def _object_name(path: Path) -> str | None:
+    """BEHAVE's object name of a frame; None (the class head guesses) when the file is missing or unreadable."""
+    try:
+        return str(json.loads(path.read_text())["obj_name"][0])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def find_items(root: Path) -> list[dict]:
     items = []
     if (root / "img").is_dir() and (root / "mask_h").is_dir():
         for img in sorted((root / "img").glob("*.jpg")):
-            name = json.loads((root / "obj_name" / f"{img.stem}.json").read_text())["obj_name"][0]
+            name = _object_name(root / "obj_name" / f"{img.stem}.json")
             items.append({"id": f"behave_{img.stem}", "image": img, "human": root / "mask_h" / img.name,
                           "object": root / "mask_o" / img.name, "object_name": name, "kind": "behave"})
         return items
@@ -106,6 +122,68 @@ def side_view(body: np.ndarray, obj: np.ndarray, faces_b, faces_o, size: int = 5
     return canvas
 
 
+def measure(it: dict, args, out: Path, lib, recons: dict) -> dict:
+    """One image: reconstruction, silhouette IoU against the given masks, overlay sheet; its result row."""
+    bgr = _read_image(it["image"])
+    rgb = np.ascontiguousarray(bgr[..., ::-1])
+    h, w = rgb.shape[:2]
+    hm, om = _read_mask(it["human"]), _read_mask(it["object"])
+    if hm.shape != (h, w):
+        hm = cv2.resize(hm.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    if om.shape != (h, w):
+        om = cv2.resize(om.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    hfov = args.hfov_behave if it["kind"] == "behave" else args.hfov
+    intr = CameraIntrinsics.from_fov(w, h, hfov)
+    name = it["object_name"]
+    template = BEHAVE_TO_TEMPLATE.get(name) if name else None
+    if name and template is None:
+        status = f"object {name!r} has no comparable template in the library: unknown (class head guess used)"
+    elif name:
+        status = f"object {name!r} mapped to the nearest template kind {template!r}"
+    else:
+        status = "object name not given: class head guess used"
+    if template not in recons:
+        recons[template] = load_reconstructor(args.model, "fullbody", object_class=template)
+    recon = recons[template]
+    frame = Frame(image=rgb, stamp_ns=0, frame_id="camera", intrinsics=intr, masks=np.stack([hm, om]))
+    res = recon.reconstruct(frame)
+    # the reconstructor may find no person or object in the given masks: nothing to measure
+    if res is None or not res.bodies or not res.objects:
+        what = "result" if res is None else "body" if not res.bodies else "object"
+        raise InferenceError(f"the reconstructor returned no {what}")
+    body, obj = res.bodies[0], res.objects[0]
+    from scipy.spatial.transform import Rotation
+
+    asset = lib.get(obj.template_id)
+    r = Rotation.from_quat(obj.pose.orientation).as_matrix()
+    ov = float(obj.scale[0]) * asset.vertices @ r.T + obj.pose.position
+    k = intr.matrix
+    faces_b = recon.faces.astype(np.int64)
+    pb, po = project(body.vertices, k), project(ov, k)
+    sil_b, sil_o = rasterize(pb, faces_b, (h, w)), rasterize(po, asset.faces, (h, w))
+    row = {"id": it["id"], "image": str(it["image"]), "object_name": name, "template": obj.template_id,
+           "class_name": obj.class_name, "status": status, "hfov_deg": hfov,
+           "iou_human": iou(sil_b, hm), "iou_object": iou(sil_o, om),
+           "body_depth_m": float(body.vertices[:, 2].mean()), "object_depth_m": float(ov[:, 2].mean())}
+    # front overlay: meshes over the image (+ given mask contours), side view next to it
+    front = bgr.copy()
+    front = draw_mesh(front, pb, body.vertices[:, 2], faces_b, (200, 120, 60), 0.55)
+    front = draw_mesh(front, po, ov[:, 2], asset.faces, (60, 180, 60), 0.55)
+    for m, col in ((hm, (255, 255, 0)), (om, (255, 0, 255))):
+        cs, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(front, cs, -1, col, max(1, w // 400))
+    scale = 512 / max(h, w)
+    front = cv2.resize(front, (int(w * scale), int(h * scale)))
+    side = side_view(body.vertices, ov, faces_b, asset.faces, size=front.shape[0])
+    sheet = np.concatenate([front, side], axis=1)
+    txt = f"IoU human {row['iou_human']:.2f} object {row['iou_object']:.2f} | {obj.class_name}"
+    cv2.putText(sheet, txt, (6, sheet.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 255), 1)
+    cv2.imwrite(str(out / f"{it['id']}.png"), sheet)
+    print(f"{it['id']}: IoU human {row['iou_human']:.3f}, object {row['iou_object']:.3f}; {status}; "
+          f"predicted class {obj.class_name}")
+    return row
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("roots", nargs="+")
@@ -124,64 +202,18 @@ def main(argv=None) -> int:
     rows = []
     for root in args.roots:
         for it in find_items(Path(root)):
-            bgr = cv2.imread(str(it["image"]))
-            rgb = np.ascontiguousarray(bgr[..., ::-1])
-            h, w = rgb.shape[:2]
-            hm, om = _read_mask(it["human"]), _read_mask(it["object"])
-            if hm.shape != (h, w):
-                hm = cv2.resize(hm.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-            if om.shape != (h, w):
-                om = cv2.resize(om.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-            hfov = args.hfov_behave if it["kind"] == "behave" else args.hfov
-            intr = CameraIntrinsics.from_fov(w, h, hfov)
-            name = it["object_name"]
-            template = BEHAVE_TO_TEMPLATE.get(name) if name else None
-            if name and template is None:
-                status = f"object {name!r} has no comparable template in the library: unknown (class head guess used)"
-            elif name:
-                status = f"object {name!r} mapped to the nearest template kind {template!r}"
-            else:
-                status = "object name not given: class head guess used"
-            if template not in recons:
-                recons[template] = load_reconstructor(args.model, "fullbody", object_class=template)
-            recon = recons[template]
-            frame = Frame(image=rgb, stamp_ns=0, frame_id="camera", intrinsics=intr, masks=np.stack([hm, om]))
-            res = recon.reconstruct(frame)
-            body, obj = res.bodies[0], res.objects[0]
-            from scipy.spatial.transform import Rotation
-
-            asset = lib.get(obj.template_id)
-            r = Rotation.from_quat(obj.pose.orientation).as_matrix()
-            ov = float(obj.scale[0]) * asset.vertices @ r.T + obj.pose.position
-            k = intr.matrix
-            faces_b = recon.faces.astype(np.int64)
-            pb, po = project(body.vertices, k), project(ov, k)
-            sil_b, sil_o = rasterize(pb, faces_b, (h, w)), rasterize(po, asset.faces, (h, w))
-            row = {"id": it["id"], "image": str(it["image"]), "object_name": name, "template": obj.template_id,
-                   "class_name": obj.class_name, "status": status, "hfov_deg": hfov,
-                   "iou_human": iou(sil_b, hm), "iou_object": iou(sil_o, om),
-                   "body_depth_m": float(body.vertices[:, 2].mean()), "object_depth_m": float(ov[:, 2].mean())}
-            rows.append(row)
-            # front overlay: meshes over the image (+ given mask contours), side view next to it
-            front = bgr.copy()
-            front = draw_mesh(front, pb, body.vertices[:, 2], faces_b, (200, 120, 60), 0.55)
-            front = draw_mesh(front, po, ov[:, 2], asset.faces, (60, 180, 60), 0.55)
-            for m, col in ((hm, (255, 255, 0)), (om, (255, 0, 255))):
-                cs, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-                cv2.drawContours(front, cs, -1, col, max(1, w // 400))
-            scale = 512 / max(h, w)
-            front = cv2.resize(front, (int(w * scale), int(h * scale)))
-            side = side_view(body.vertices, ov, faces_b, asset.faces, size=front.shape[0])
-            sheet = np.concatenate([front, side], axis=1)
-            txt = f"IoU human {row['iou_human']:.2f} object {row['iou_object']:.2f} | {obj.class_name}"
-            cv2.putText(sheet, txt, (6, sheet.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 255), 1)
-            cv2.imwrite(str(out / f"{it['id']}.png"), sheet)
-            print(f"{it['id']}: IoU human {row['iou_human']:.3f}, object {row['iou_object']:.3f}; {status}; "
-                  f"predicted class {obj.class_name}")
-    if rows:
-        print(f"mean IoU human {np.mean([r['iou_human'] for r in rows]):.3f}, "
-              f"object {np.mean([r['iou_object'] for r in rows]):.3f} over {len(rows)} real images")
-    (out / "results.json").write_text(json.dumps(rows, indent=1))
+            try:
+                rows.append(measure(it, args, out, lib, recons))
+            except (InputError, InferenceError) as exc:  # one bad item must not cost the others
+                rows.append({"id": it["id"], "image": str(it["image"]), "object_name": it["object_name"],
+                             "error": str(exc)})
+                print(f"{it['id']}: skipped: {exc}")
+    good = [r for r in rows if "error" not in r]
+    if good:
+        print(f"mean IoU human {np.mean([r['iou_human'] for r in good]):.3f}, "
+              f"object {np.mean([r['iou_object'] for r in good]):.3f} over {len(good)} real images"
+              + (f" ({len(rows) - len(good)} skipped)" if len(good) < len(rows) else ""))
+    atomic_write_bytes(out / "results.json", json.dumps(rows, indent=1).encode())
     if args.json:
         print(json.dumps(rows))
     return 0

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from hoi_perception.paths import shared_data_dir
-from hoi_perception.pipeline.types import CameraIntrinsics, Frame
+from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
+from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
+from hoi_perception.runtime.sink import _quat_matrix, atomic_write_bytes
 
 from .geometry import IMAGE_SIZE
 from .infer import crop_square, mesh_level
@@ -67,6 +70,68 @@ def write_ply(path: Path, verts: np.ndarray, faces: np.ndarray) -> None:
     trimesh.Trimesh(verts, faces, process=False).export(str(path))
 
 
+def clip_entry(model, video: Path, out: Path, args) -> tuple[dict, CameraIntrinsics, float, int]:
+    """Clip reconstruction from keyframes of the first seconds: mesh PLY, overlay sheet, report entry."""
+    cap = cv2.VideoCapture(str(video))
+    opened = cap.isOpened()
+    n, fps = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS) or 30.0
+    cap.release()
+    # a corrupt file does not open or reports no frames; the span below needs at least one
+    if not opened or n < 1:
+        raise InputError("cannot be opened as a video" if not opened else "cannot be read as a video (0 frames)")
+    span = min(n - 1, int(args.seconds * fps))
+    idx = np.linspace(0, span, args.keyframes).round().astype(int)
+    frames = read_frames(video, idx)
+    if not frames:  # the header was readable, the frames are not
+        raise InputError("no frame could be decoded")
+    h, w = frames[0].shape[:2]
+    kin = CameraIntrinsics.from_fov(w, h, args.hfov)
+    crops = [crop_square(f, kin) for f in frames]
+    images, kmats = np.stack([c[0] for c in crops]), np.stack([c[1] for c in crops])
+    clip = model.reconstruct(images, kmats, refine=model.card.get("refine", "silhouette"))
+    write_ply(out / f"{video.stem}_mesh.ply", clip.vertices, clip.faces)
+    panels = [overlay_panel(images[i], kmats[i], clip.vertices, clip.faces, clip.poses[i], clip.masks[i])
+              for i in range(len(images))]
+    cv2.imwrite(str(out / f"{video.stem}_overlay.jpg"), np.concatenate(
+        [np.concatenate(panels[:3], 1), np.concatenate(panels[3:6], 1)], 0) if len(panels) == 6 else np.concatenate(panels, 1))
+    ext = clip.vertices.max(0) - clip.vertices.min(0)
+    entry = {"frames": idx.tolist(), "size": [w, h], "mesh_vertices": len(clip.vertices),
+             "mesh_extent_cm": [round(float(e) * 100, 1) for e in ext],
+             "iou_visible": float(np.mean(clip.iou_visible)), "iou_amodal": float(np.mean(clip.iou_amodal)),
+             "visible_mask_px": (clip.masks[:, 1] > 0.5).sum((1, 2)).tolist(),
+             "hand_visible": clip.hand_visible.tolist(), "object_depth_m": clip.poses[:, 2, 3].round(3).tolist(),
+             "messages": clip.messages}
+    entry.update(pose_jitter(clip.poses))
+    return entry, kin, fps, n
+
+
+def live_entry(recon, video: Path, kin: CameraIntrinsics, fps: float, n: int, live_frames: int) -> dict:
+    """Consecutive frames through the registry reconstructor: results, latency, pose jitter."""
+    recon.reset()  # a new video: no keyframes of the previous one
+    frames = read_frames(video, range(min(n, live_frames)))
+    poses, times, errors = [], [], []
+    for i, img in enumerate(frames):
+        fr = Frame(image=img, stamp_ns=int(i * 1e9 / fps), frame_id="camera", intrinsics=kin, index=i)
+        t0 = time.perf_counter()
+        try:
+            res = recon.reconstruct(fr)
+        except (InputError, InferenceError) as exc:  # the node skips such a frame and goes on; so do we
+            res = None
+            errors.append(f"frame {i}: {exc}")
+        times.append(time.perf_counter() - t0)
+        if res is not None:
+            p = np.eye(4)
+            p[:3, :3] = _quat_matrix(res.object.pose)
+            p[:3, 3] = res.object.pose.position
+            poses.append(p)
+    live = {"frames": len(frames), "results": len(poses),
+            "latency_s_mean": float(np.mean(times[1:])) if len(times) > 1 else float("nan"),
+            **(pose_jitter(np.array(poses)) if len(poses) > 1 else {})}
+    if errors:
+        live["errors"] = errors
+    return live
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
@@ -81,7 +146,6 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from hoi_perception.pipeline.stages import load_reconstructor
 
     # the live path as the node runs it; its network also serves the clip reconstructions
     recon = load_reconstructor(args.model, "handobject")
@@ -93,54 +157,16 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report = {"hfov_deg_assumed": args.hfov, "mesh_level": model.mesh_level, "videos": {}}
     for video in sorted(vdir.glob("*.mp4")):
-        cap = cv2.VideoCapture(str(video))
-        n, fps = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS) or 30.0
-        cap.release()
-        span = min(n - 1, int(args.seconds * fps))
-        idx = np.linspace(0, span, args.keyframes).round().astype(int)
-        frames = read_frames(video, idx)
-        h, w = frames[0].shape[:2]
-        kin = CameraIntrinsics.from_fov(w, h, args.hfov)
-        crops = [crop_square(f, kin) for f in frames]
-        images, kmats = np.stack([c[0] for c in crops]), np.stack([c[1] for c in crops])
-        clip = model.reconstruct(images, kmats, refine=model.card.get("refine", "silhouette"))
-        write_ply(out / f"{video.stem}_mesh.ply", clip.vertices, clip.faces)
-        panels = [overlay_panel(images[i], kmats[i], clip.vertices, clip.faces, clip.poses[i], clip.masks[i])
-                  for i in range(len(images))]
-        cv2.imwrite(str(out / f"{video.stem}_overlay.jpg"), np.concatenate(
-            [np.concatenate(panels[:3], 1), np.concatenate(panels[3:6], 1)], 0) if len(panels) == 6 else np.concatenate(panels, 1))
-        ext = clip.vertices.max(0) - clip.vertices.min(0)
-        entry = {"frames": idx.tolist(), "size": [w, h], "mesh_vertices": len(clip.vertices),
-                 "mesh_extent_cm": [round(float(e) * 100, 1) for e in ext],
-                 "iou_visible": float(np.mean(clip.iou_visible)), "iou_amodal": float(np.mean(clip.iou_amodal)),
-                 "visible_mask_px": (clip.masks[:, 1] > 0.5).sum((1, 2)).tolist(),
-                 "hand_visible": clip.hand_visible.tolist(), "object_depth_m": clip.poses[:, 2, 3].round(3).tolist(),
-                 "messages": clip.messages}
-        entry.update(pose_jitter(clip.poses))
-        # live: consecutive frames through the registry reconstructor
-        recon.reset()  # a new video: no keyframes of the previous one
-        live_frames = read_frames(video, range(min(n, args.live_frames)))
-        poses, times = [], []
-        import time
-
-        for i, img in enumerate(live_frames):
-            fr = Frame(image=img, stamp_ns=int(i * 1e9 / fps), frame_id="camera", intrinsics=kin, index=i)
-            t0 = time.perf_counter()
-            res = recon.reconstruct(fr)
-            times.append(time.perf_counter() - t0)
-            if res is not None:
-                p = np.eye(4)
-                from hoi_perception.runtime.sink import _quat_matrix
-
-                p[:3, :3] = _quat_matrix(res.object.pose)
-                p[:3, 3] = res.object.pose.position
-                poses.append(p)
-        entry["live"] = {"frames": len(live_frames), "results": len(poses),
-                         "latency_s_mean": float(np.mean(times[1:])) if len(times) > 1 else float("nan"),
-                         **(pose_jitter(np.array(poses)) if len(poses) > 1 else {})}
+        try:
+            entry, kin, fps, n = clip_entry(model, video, out, args)
+            entry["live"] = live_entry(recon, video, kin, fps, n, args.live_frames)
+            print(video.stem, json.dumps(entry))
+        except (InputError, InferenceError) as exc:  # one bad video must not cost the others
+            entry = {"error": f"{video.name}: {exc}"}
+            print(f"{video.stem}: skipped: {entry['error']}")
         report["videos"][video.stem] = entry
-        print(video.stem, json.dumps(entry))
-    (out / "report.json").write_text(json.dumps(report, indent=1))
+        # after every video: an interrupted run keeps what it measured, never a half-written file
+        atomic_write_bytes(out / "report.json", json.dumps(report, indent=1).encode())
     return 0
 
 
