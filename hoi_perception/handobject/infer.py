@@ -18,6 +18,7 @@ from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable
 from hoi_perception.pipeline.types import CameraIntrinsics, InputError
 
 from .data import MAX_FRAMES, intrinsics_vector
+from .flip import flip_clip, merge_flipped
 from .flow import FLOW_INPUTS
 from .flow import sample as flow_sample
 from .geometry import IMAGE_SIZE, MASK_SIZE, decode_point
@@ -106,7 +107,8 @@ class ClipResult:
 class HandObjectModel:
     """The trained network behind one backend, with the shared pre/post-processing."""
 
-    def __init__(self, model_dir: Path, backend: str = "onnxruntime", threads: int = 1, card: dict | None = None):
+    def __init__(self, model_dir: Path, backend: str = "onnxruntime", threads: int = 1, card: dict | None = None,
+                 flip_average: bool | None = None):
         from hoi_perception.backends import BackendError, load_backend
 
         self.model_dir = Path(model_dir)
@@ -114,6 +116,8 @@ class HandObjectModel:
         self.backend_name = backend
         self.variant = net_variant(self.model_dir)
         self.flow_steps = int(self.card.get("flow_steps", 8))
+        # a second pass on the mirrored clip, averaged in (flip.py); the card's flip_average
+        self.flip_average = bool(self.card.get("flip_average", False) if flip_average is None else flip_average)
         try:
             self.mesh_level = mesh_level(self.card.get("mesh_level", 0.5))
         except ValueError as exc:
@@ -130,7 +134,14 @@ class HandObjectModel:
             raise ModelNotAvailable(f"hand-object model in {self.model_dir}: {exc}") from exc
 
     def run(self, images: np.ndarray, kmats: np.ndarray) -> dict:
-        """images (T, 128, 128, 3) uint8, kmats (T, 3, 3) -> raw outputs for the T frames."""
+        """images (T, 128, 128, 3) uint8, kmats (T, 3, 3) -> raw outputs for the T frames; with
+        ``flip_average`` the average of the pass on the clip and the pass on its mirror image."""
+        out = self._pass(images, kmats)
+        if self.flip_average:
+            out = merge_flipped(out, self._pass(*flip_clip(images, kmats)))
+        return out
+
+    def _pass(self, images: np.ndarray, kmats: np.ndarray) -> dict:
         t = len(images)
         x = np.zeros((1, MAX_FRAMES, 3, IMAGE_SIZE, IMAGE_SIZE), np.float32)
         x[0, :t] = images.transpose(0, 3, 1, 2) / 255.0

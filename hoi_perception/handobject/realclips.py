@@ -125,7 +125,8 @@ def live_entry(recon, video: Path, kin: CameraIntrinsics, fps: float, n: int, li
             p[:3, 3] = res.object.pose.position
             poses.append(p)
     live = {"frames": len(frames), "results": len(poses),
-            "latency_s_mean": float(np.mean(times[1:])) if len(times) > 1 else float("nan"),
+            # the first frame only fills the buffer; null (valid JSON, unlike NaN) when nothing else ran
+            "latency_s_mean": float(np.mean(times[1:])) if len(times) > 1 else None,
             **(pose_jitter(np.array(poses)) if len(poses) > 1 else {})}
     if errors:
         live["errors"] = errors

@@ -24,6 +24,7 @@ from hoi_perception.synth.shards import ShardSet
 from hoi_perception.training_log import TrainingLog
 
 from .data import clip_item, collate, random_frames
+from .flip import flip_item
 from . import flow
 from .losses import batch_metrics, flow_losses, losses
 from .model import HandObjectNet, NetConfig, count_parameters
@@ -34,7 +35,7 @@ LOG_FIELDS = ["step", "wall_s", "lr", "clips_available", "total", "occ_bce", "oc
               "mask_bce", "mask_dice", "rot", "centre", "hand_uv", "hand_z", "occ_iou", "amodal_iou", "rot_deg"]
 
 
-def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: int) -> dict:
+def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: int, flip_prob: float = 0.0) -> dict:
     items = []
     for _ in range(batch):
         i = int(rng.integers(len(shards)))
@@ -49,6 +50,10 @@ def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: in
         gain = rng.uniform(0.75, 1.25) * rng.uniform(0.9, 1.1, size=(1, 3, 1, 1))
         items[-1]["images"] = np.clip((img - 0.5) * rng.uniform(0.8, 1.2) + 0.5, 0, 1) * gain
         items[-1]["images"] = np.clip(items[-1]["images"], 0, 1).astype(np.float32)
+        # the mirrored scene, every target reflected exactly (flip.py); no draw when off, so the
+        # batches of runs without it are unchanged
+        if flip_prob > 0 and rng.random() < flip_prob:
+            items[-1] = flip_item(items[-1])
     return collate(items)
 
 
@@ -111,6 +116,8 @@ def main(argv=None) -> int:
                          "every other weight stays frozen")
     ap.add_argument("--variant", choices=("direct", "flow"), default=None,
                     help="direct prediction (BCE + Dice) or conditional flow matching (default: the config's)")
+    ap.add_argument("--flip-prob", type=float, default=0.0,
+                    help="share of training clips replaced by their mirror image (flip.flip_item), 0 = none")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
@@ -159,7 +166,7 @@ def main(argv=None) -> int:
         if args.reload_every and step % args.reload_every == 0 and step:
             shards = ShardSet(args.data)
         rng = np.random.default_rng([args.seed, step])
-        batch = make_batch(shards, rng, args.batch, args.slots)
+        batch = make_batch(shards, rng, args.batch, args.slots, args.flip_prob)
         lr = cosine_lr(step, args.steps, args.lr)
         for g in opt.param_groups:
             g["lr"] = lr
