@@ -15,8 +15,9 @@ reflected counterpart that lives in the same frame as the unmirrored pass's:
 
 The two estimates are averaged: the occupancy and mask logits as probabilities (returned as
 logits), the rest (pose, hand joints, heatmap peaks) as numbers (the 6D rotation is re-orthonormalised
-when it is decoded). The merge is exactly mirror-equivariant whatever the network has learned:
-the merge for a mirrored clip is the reflection of the merge for the clip (tested).
+when it is decoded). For the direct variant the merge is exactly mirror-equivariant whatever the
+network has learned: the merge for a mirrored clip is the reflection of the merge for the clip
+(tested); the flow variant's fixed starting noise is not mirrored, so there it is an average only.
 """
 from __future__ import annotations
 

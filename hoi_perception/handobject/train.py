@@ -88,6 +88,11 @@ def save_checkpoint(path: Path, model, opt, step: int, cfg: NetConfig, extra: di
     os.replace(tmp, path)
 
 
+def run_facts(args, wall_s: float) -> dict:
+    """What a checkpoint records about its run (read back on --resume)."""
+    return {"wall_s": wall_s, "seed": args.seed, "data": str(args.data), "init": args.init, "flip_prob": args.flip_prob}
+
+
 def load_checkpoint(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
@@ -152,7 +157,12 @@ def main(argv=None) -> int:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step = int(state["step"])
-        wall0 = float(json.loads(state["extra"]).get("wall_s", 0.0))
+        facts = json.loads(state["extra"])
+        wall0 = float(facts.get("wall_s", 0.0))
+        # the batches of a step depend on the mirroring; a resumed run must draw the same ones
+        if float(facts.get("flip_prob", 0.0)) != args.flip_prob:
+            raise SystemExit(f"--resume: the run was started with --flip-prob {facts.get('flip_prob', 0.0)}, "
+                             f"not {args.flip_prob}")
         print(f"resumed from {ckpt_path} at step {step}")
     shards = ShardSet(args.data)
     if len(shards) == 0:
@@ -193,14 +203,12 @@ def main(argv=None) -> int:
             print(" ".join(f"{k}={row[k]}" for k in ("step", "wall_s", "total", "occ_iou", "amodal_iou", "rot_deg")), flush=True)
         stop = (args.max_minutes and (time.time() - t0) > 60 * args.max_minutes) or step == args.stop_after
         if step % args.ckpt_every == 0 or step == args.steps or stop:
-            save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall, "seed": args.seed, "data": str(args.data),
-                                                                "init": args.init})
+            save_checkpoint(ckpt_path, model, opt, step, cfg, run_facts(args, wall))
         if stop:
             print(f"stopping at step {step}")
             break
     log.close()
-    save_checkpoint(ckpt_path, model, opt, step, cfg, {"wall_s": wall0 + time.time() - t0, "seed": args.seed,
-                                                        "data": str(args.data), "init": args.init})
+    save_checkpoint(ckpt_path, model, opt, step, cfg, run_facts(args, wall0 + time.time() - t0))
     print(f"done: step {step}, checkpoint {ckpt_path}")
     return 0
 

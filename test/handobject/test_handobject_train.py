@@ -95,3 +95,17 @@ def test_init_adds_two_modules_at_once_and_trains_them_with_the_rest(clip_dir, t
     assert (cfg.mask_refine, cfg.hand_refine) == (8, 16)
     w = st["model"]["mask_refine.out.weight"]
     assert not torch.equal(w, torch.zeros_like(w))
+
+
+def test_mirrored_clips_are_recorded_and_a_resume_must_keep_them(clip_dir, tmp_path):
+    torch.manual_seed(0)
+    init = tmp_path / "init_model"
+    write_weights(HandObjectNet(TINY), init)
+    run = tmp_path / "run"
+    args = ["--data", str(clip_dir), "--out", str(run), "--batch", "2", "--init", str(init), "--flip-prob", "0.5"]
+    assert train.main(args + ["--steps", "1"]) == 0
+    assert json.loads(train.load_checkpoint(run / "last.pt")["extra"])["flip_prob"] == 0.5
+    with pytest.raises(SystemExit, match="--flip-prob 0.5"):
+        train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "2", "--resume"])
+    assert train.main(args[:-2] + ["--steps", "2", "--resume", "--flip-prob", "0.5"]) == 0
+    assert int(train.load_checkpoint(run / "last.pt")["step"]) == 2
