@@ -115,8 +115,7 @@ def _in_amodal_share(item: dict, t: int) -> np.ndarray:
     from hoi_perception.handobject.geometry import MASK_SIZE
 
     pts = grid_centres()[item["occupancy"] > 0.5]
-    k = _k_from_vector(item["intrinsics"][:t].astype(np.float64), 128) * [[MASK_SIZE / 128], [MASK_SIZE / 128], [1]]
-    k[:, :2, 2] = (k[:, :2, 2] / (MASK_SIZE / 128) + 0.5) * MASK_SIZE / 128 - 0.5
+    k = _k_from_vector(item["intrinsics"][:t].astype(np.float64), MASK_SIZE)  # the vector is resolution-free
     share = []
     for i in range(t):
         m = item["cam_from_aligned"][i].astype(np.float64)
