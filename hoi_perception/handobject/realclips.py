@@ -6,7 +6,8 @@ For each video of <shared data>/video/hand_object_wild: (1) a clip reconstructio
 frames spread over the first `--seconds` s (mesh PLY + overlays of the posed mesh, predicted masks),
 (2) the live reconstructor over `--live-frames` consecutive frames (pose jitter between frames).
 Figures without ground truth: IoU of the rendered posed mesh against the model's own predicted
-visible and amodal masks, pose jitter. No calibration is known: a horizontal field of view of `--hfov`
+visible and amodal masks, pose jitter; `--compare DIRS --baseline DIRS` pairs earlier runs video by
+video (e.g. one folder per `--seconds` window and model). No calibration is known: a horizontal field of view of `--hfov`
 degrees is assumed and the network sees the centre square crop of each frame.
 """
 from __future__ import annotations
@@ -133,9 +134,32 @@ def live_entry(recon, video: Path, kin: CameraIntrinsics, fps: float, n: int, li
     return live
 
 
+COMPARED = ("iou_visible", "iou_amodal", "jitter_trans_cm")
+
+
+def compare_reports(runs, baselines) -> dict:
+    """Paired differences (run - baseline, mean and standard error over every video of every pair of
+    output folders) of the per-video figures in COMPARED; videos with an error on either side are left out."""
+    from hoi_perception.metrics import paired_difference_by_name
+
+    a, b = [], []
+    for run, base in zip(runs, baselines, strict=True):
+        va, vb = (json.loads((Path(d) / "report.json").read_text())["videos"] for d in (run, base))
+        for name in sorted(set(va) & set(vb)):
+            if "error" not in va[name] and "error" not in vb[name]:
+                a.append([va[name][k] for k in COMPARED])
+                b.append([vb[name][k] for k in COMPARED])
+    if len(a) < 2:
+        raise SystemExit(f"--compare: {len(a)} video(s) measured on both sides; a standard error needs two")
+    return paired_difference_by_name(np.array(a), np.array(b), COMPARED)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--compare", nargs="+", metavar="DIR",
+                    help="no run: compare these earlier --out folders with --baseline's, pair by pair")
+    ap.add_argument("--baseline", nargs="+", metavar="DIR", help="with --compare: the folders to compare against")
     ap.add_argument("--model", default="handobject")
     ap.add_argument("--videos", default="", help="folder of videos (default: shared hand_object_wild)")
     ap.add_argument("--hfov", type=float, default=60.0)
@@ -144,6 +168,16 @@ def main(argv=None) -> int:
     ap.add_argument("--live-frames", type=int, default=20)
     ap.add_argument("--mesh-level", type=float, help="occupancy level of the extracted surface (default: the card's)")
     args = ap.parse_args(argv)
+    if args.compare:
+        if not args.baseline or len(args.baseline) != len(args.compare):
+            ap.error("--compare needs as many --baseline folders")
+        diff = compare_reports(args.compare, args.baseline)
+        for k in COMPARED:
+            print(f"{k:18s} {diff[k]['mean']:+.4f} +- {diff[k]['sem']:.4f}")
+        print(f"over {diff['n']} videos (run - baseline)")
+        return 0
+    if not args.out:
+        ap.error("--out is required")
     import torch
 
     torch.set_num_threads(1)

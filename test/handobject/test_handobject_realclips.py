@@ -71,3 +71,24 @@ def test_real_video_measured_and_corrupt_video_reported(tmp_path, capsys):
     assert "bad.mp4" in report["videos"]["bad"]["error"] and set(report["videos"]["bad"]) == {"error"}
     assert "bad.mp4" in capsys.readouterr().out
     assert not list(out.glob(".report.json.*"))  # no temporary file left behind
+
+
+def test_compare_pairs_reports_video_by_video(tmp_path):
+    from hoi_perception.handobject.realclips import compare_reports
+
+    def report(d, shift, bad=()):
+        d.mkdir()
+        videos = {f"v{i}": {"iou_visible": 0.5 + 0.01 * i + shift, "iou_amodal": 0.6, "jitter_trans_cm": 2.0 - shift}
+                  for i in range(3)}
+        videos.update({name: {"error": "x.mp4: cannot be opened as a video"} for name in bad})
+        (d / "report.json").write_text(json.dumps({"videos": videos}))
+        return d
+
+    runs = [report(tmp_path / "a1", 0.1, bad=("v9",)), report(tmp_path / "a2", 0.1)]
+    bases = [report(tmp_path / "b1", 0.0), report(tmp_path / "b2", 0.0, bad=("v0",))]
+    diff = compare_reports(runs, bases)
+    assert diff["n"] == 5  # v0 of the second pair has an error on one side, v9 exists on one side only
+    assert diff["iou_visible"]["mean"] == pytest.approx(0.1) and diff["iou_visible"]["sem"] == pytest.approx(0.0, abs=1e-12)
+    assert diff["jitter_trans_cm"]["mean"] == pytest.approx(-0.1) and diff["iou_amodal"]["mean"] == 0.0
+    with pytest.raises(ValueError):
+        compare_reports(runs, bases[:1])  # folders are paired one to one
