@@ -7,6 +7,8 @@ single-view, and per-frame latency of torch vs ONNX Runtime at batch 1 on this C
 
 With the card's flip_average (fullbody/flip.py) the figures are those of the shipped inference:
 each scene's crop and its mirror image, averaged; the network's single pass is printed beside them.
+With the card's silhouette_fit (fullbody/silhouette_fit.py) the object is then fitted to the scene's
+object mask, as the reconstructor does; the figures without the fit are printed beside them.
 
 Accuracy (metrics.md, hoi_perception.metrics): one similarity Procrustes on human + object
 vertices concatenated, 6,000 surface samples per mesh, CD in cm; contact = body vertices
@@ -50,9 +52,9 @@ def data_note(root) -> str:
 
 
 def gt_meshes(root, indices):
-    """Full anny meshes (camera A frame) of the ground-truth parameters, object meshes, contacts."""
+    """Full anny meshes (camera A frame) of the ground-truth parameters, object meshes, contacts, masks."""
     from hoi_perception.body import BodyParams
-    from hoi_perception.synth.engine import body_model, object_library
+    from hoi_perception.synth.engine import body_model, decode_png, object_library
     from hoi_perception.synth.shards import ShardSet
 
     shards, lib, bm = ShardSet(root), object_library(), body_model()
@@ -68,9 +70,12 @@ def gt_meshes(root, indices):
         cam_obj = w2c @ a["object_pose"].astype(np.float64)
         ov = float(a["object_scale"]) * asset.vertices.astype(np.float64) @ cam_obj[:3, :3].T + cam_obj[:3, 3]
         contact = np.unpackbits(a["body_contact_bits"])[: len(v)].astype(bool)
+        human_mask, object_mask = view_masks(decode_png(a["instance_0"]))
         out.append({"body": v @ w2c[:3, :3].T + w2c[:3, 3], "object": ov, "object_faces": asset.faces,
                     "object_full": asset.vertices.astype(np.float64), "template": asset.subset_vertices.astype(np.float64),
-                    "contact": contact, "object_id": meta["object_id"], "occlusion": float(a["occlusion_object"][0])})
+                    "contact": contact, "object_id": meta["object_id"], "occlusion": float(a["occlusion_object"][0]),
+                    # view A's masks and intrinsics, for the object fit (silhouette_fit)
+                    "human_mask": human_mask, "object_mask": object_mask, "k": a["K"][0].astype(np.float64)})
     return out
 
 
@@ -104,6 +109,20 @@ def predict(model: CrossHOI, data: dict, flip: bool = False, bs: int = 16) -> tu
         return {n: np.concatenate([o[n] for o in parts]) for n in keep}
 
     return cat(ones), (cat(merges) if flip else None)
+
+
+def fit_to_masks(pred: dict, gts: list) -> dict:
+    """`pred` with each object moved onto its scene's object mask (silhouette_fit), as the
+    reconstructor does with the card's silhouette_fit."""
+    from hoi_perception.fullbody.silhouette_fit import fit_object_pose
+
+    out = dict(pred, object_vertices=pred["object_vertices"].copy())
+    for i, g in enumerate(gts):
+        pose = similarity_transform(g["template"], pred["object_vertices"][i])
+        _, fit = fit_object_pose(pose, g["object_full"], g["object_faces"], pred["body_vertices_full"][i],
+                                 g["object_mask"], g["human_mask"], g["k"])
+        out["object_vertices"][i] = pred["object_vertices"][i] @ fit.transform[:3, :3].T + fit.transform[:3, 3]
+    return out
 
 
 def generator_quality(model: CrossHOI, data: dict, bs: int = 16) -> dict:
@@ -242,15 +261,23 @@ def main(argv=None) -> int:
     # as the card ships it: with flip averaging, the network's own single pass is reported beside it
     flip = bool(card.get("flip_average", False))
     results["flip_average"] = flip
+    fit = bool(card.get("silhouette_fit", False))
+    results["silhouette_fit"] = fit
     for name, net in (("cross_view", cross), ("single_view", single)):
         one, merged = predict(net, data, flip=flip)
         results[name + "_initial"], _ = evaluate(one, gts, faces, init=True)
-        results[name], rows[name] = evaluate(merged if flip else one, gts, faces)
-        if flip:
+        shipped = merged if flip else one
+        results[name], rows[name] = evaluate(fit_to_masks(shipped, gts) if fit else shipped, gts, faces)
+        if fit:
+            results[name + "_no_fit"], rows[name + "_no_fit"] = evaluate(shipped, gts, faces)
+        if flip:  # the network's single pass, neither averaged nor fitted
             results[name + "_one_pass"], rows[name + "_one_pass"] = evaluate(one, gts, faces)
     results["cross_minus_single"] = paired_by_scene(rows["cross_view"], rows["single_view"])
+    if fit:
+        results["fit_minus_no_fit"] = {n: paired_by_scene(rows[n], rows[n + "_no_fit"])
+                                       for n in ("cross_view", "single_view")}
     if flip:
-        results["flip_minus_one_pass"] = {n: paired_by_scene(rows[n], rows[n + "_one_pass"])
+        results["flip_minus_one_pass"] = {n: paired_by_scene(rows[n + "_no_fit" if fit else n], rows[n + "_one_pass"])
                                           for n in ("cross_view", "single_view")}
     if args.baseline:
         base_dir = Path(args.baseline)
@@ -260,7 +287,10 @@ def main(argv=None) -> int:
                              f"{card['config']['crop']} px: not comparable on the same crops")
         base = load_net(base_dir / base_card["weights_torch"], base_card["config"])
         base_one, base_merged = predict(base, data, flip=bool(base_card.get("flip_average", False)))
-        _, base_rows = evaluate(base_one if base_merged is None else base_merged, gts, faces)
+        base_pred = base_one if base_merged is None else base_merged
+        if base_card.get("silhouette_fit", False):
+            base_pred = fit_to_masks(base_pred, gts)
+        _, base_rows = evaluate(base_pred, gts, faces)
         results["minus_baseline"] = dict(paired_by_scene(rows["cross_view"], base_rows), baseline=str(base_dir))
     results["generator_heldout"] = generator_quality(cross, data)
     if not args.no_latency:
@@ -269,7 +299,8 @@ def main(argv=None) -> int:
         results["latency_ms_batch1_cpu"] = latency(model_dir, args.data, args.repeats)
     print(f"Full-body HOI on {n} scenes of {args.data} -- {note}")
     print(f"{'model':22s} {'CD_human cm':>12s} {'CD_object cm':>13s} {'contact P':>10s} {'contact R':>10s}")
-    shown = ["cross_view", "single_view"] + (["cross_view_one_pass", "single_view_one_pass"] if flip else [])
+    shown = (["cross_view", "single_view"] + (["cross_view_no_fit", "single_view_no_fit"] if fit else [])
+             + (["cross_view_one_pass", "single_view_one_pass"] if flip else []))
     for name in shown + ["cross_view_initial", "single_view_initial"]:
         r = results[name]
         print(f"{name:22s} {r['cd_human_cm']:12.2f} {r['cd_object_cm']:13.2f} {r['contact_precision']:10.3f} "
@@ -283,10 +314,15 @@ def main(argv=None) -> int:
     if "sem" in results["cross_view"]:
         print("standard errors of the cross_view means over scenes: " + " / ".join(
             f"{results['cross_view']['sem'][m]:.3f}" for m in METRICS))
-    if flip:
-        print("cross_view / single_view: averaged with the pass on the mirrored crop (card flip_average); "
-              "*_one_pass: the network's single pass; *_initial: its initial regression, before refinement")
+    if flip or fit:
+        print("cross_view / single_view: as shipped" + (", averaged with the pass on the mirrored crop (card "
+              "flip_average)" if flip else "") + (", object fitted to its mask (card silhouette_fit); *_no_fit: "
+              "without that fit" if fit else "") + ("; *_one_pass: the network's single pass" if flip else "")
+              + "; *_initial: its initial regression, before refinement")
     paired_rows = [("cross - single", results["cross_minus_single"])]
+    if fit:
+        paired_rows += [(f"{n.split('_')[0]} fit - no fit", results["fit_minus_no_fit"][n])
+                        for n in ("cross_view", "single_view")]
     if flip:
         paired_rows += [(f"{n.split('_')[0]} flip - one pass", results["flip_minus_one_pass"][n])
                         for n in ("cross_view", "single_view")]

@@ -24,6 +24,7 @@ import numpy as np
 from hoi_perception.metrics import mask_iou as iou
 from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
+from hoi_perception.raster import fill_triangles
 from hoi_perception.runtime.sink import atomic_write_bytes
 
 # BEHAVE object -> nearest template of the library (same kind of shape; sizes differ, the
@@ -80,10 +81,7 @@ def find_items(root: Path) -> list[dict]:
 
 
 def rasterize(points_2d: np.ndarray, faces: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    mask = np.zeros(shape, np.uint8)
-    tri = np.round(points_2d[faces]).astype(np.int32)
-    cv2.fillPoly(mask, list(tri), 1)
-    return mask > 0
+    return fill_triangles(points_2d[faces], shape)
 
 
 def project(v: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -143,7 +141,8 @@ def measure(it: dict, args, out: Path, lib, recons: dict) -> dict:
     else:
         status = "object name not given: class head guess used"
     if template not in recons:
-        recons[template] = load_reconstructor(args.model, "fullbody", object_class=template)
+        fit = {"card": None, "yes": True, "no": False}[args.silhouette_fit]
+        recons[template] = load_reconstructor(args.model, "fullbody", object_class=template, silhouette_fit=fit)
     recon = recons[template]
     frame = Frame(image=rgb, stamp_ns=0, frame_id="camera", intrinsics=intr, masks=np.stack([hm, om]))
     res = recon.reconstruct(frame)
@@ -164,6 +163,7 @@ def measure(it: dict, args, out: Path, lib, recons: dict) -> dict:
     row = {"id": it["id"], "image": str(it["image"]), "object_name": name, "template": obj.template_id,
            "class_name": obj.class_name, "status": status, "hfov_deg": hfov,
            "iou_human": iou(sil_b, hm), "iou_object": iou(sil_o, om),
+           "silhouette_fit": recon.infer.silhouette_fit,
            "body_depth_m": float(body.vertices[:, 2].mean()), "object_depth_m": float(ov[:, 2].mean())}
     # front overlay: meshes over the image (+ given mask contours), side view next to it
     front = bgr.copy()
@@ -191,6 +191,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--hfov-behave", type=float, default=90.0, help="Kinect Azure colour 4:3 mode, nominal")
     ap.add_argument("--hfov", type=float, default=60.0)
+    ap.add_argument("--silhouette-fit", choices=("card", "yes", "no"), default="card",
+                    help="fit the object to the given object mask (silhouette_fit.py); default: as the model card says. "
+                         "With the fit, the object IoU is partly the fit's own objective")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     out = Path(args.out)

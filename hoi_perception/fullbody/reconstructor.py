@@ -3,7 +3,8 @@
 `models/<name>/model_card.yaml`: format python, entry_point hoi_perception.fullbody.reconstructor:build.
 Card fields used: weights_torch (fp16 safetensors), weights_onnx, config (model config dict),
 classes (object ids of the class head, in order), backend (default onnxruntime), threads,
-flip_average (average in a pass on the mirrored crop, `flip.py`; default false).
+flip_average (average in a pass on the mirrored crop, `flip.py`; default false), silhouette_fit
+(move the object onto the given object mask, `silhouette_fit.py`; default false).
 
 Frame.masks: at least two instance masks; the LAST one is the object, the union of the others
 is the person (so both [person, object] and the data engine's [body, left hand, right hand,
@@ -77,20 +78,23 @@ class FullBodyInference:
     """Pre-processing, one backend run, post-processing (shared by torch / ORT / TensorRT).
 
     With ``flip_average`` the crop and its mirror image run as one batch of two and the outputs
-    are averaged (`flip.merge_flipped`); the result then carries the full-mesh body."""
+    are averaged (`flip.merge_flipped`); the result then carries the full-mesh body. With
+    ``silhouette_fit`` the object's pose is then fitted to the object mask (`silhouette_fit.py`)."""
 
-    def __init__(self, backend, cfg: ModelConfig, classes: list[str], flip_average: bool = False) -> None:
+    def __init__(self, backend, cfg: ModelConfig, classes: list[str], flip_average: bool = False,
+                 silhouette_fit: bool = False) -> None:
         self.backend, self.cfg, self.classes = backend, cfg, list(classes)
-        self.flip_average = bool(flip_average)
+        self.flip_average, self.silhouette_fit = bool(flip_average), bool(silhouette_fit)
         from hoi_perception.synth.engine import object_library
 
         self.library = object_library()
-        if self.flip_average:
-            from hoi_perception.body.vertex_subset import load_subset
+        from hoi_perception.body.vertex_subset import load_subset
 
+        self.subset = load_subset("body")
+        if self.flip_average:
             from .flip import mirror_maps
 
-            self.maps, self.subset = mirror_maps(), load_subset("body")
+            self.maps = mirror_maps()
 
     def template(self, object_class: str) -> np.ndarray:
         if object_class not in self.library:
@@ -132,7 +136,21 @@ class FullBodyInference:
 
         s, r, t = similarity_transform(self.template(object_class), res["object_vertices"])
         res["object_pose_refined"] = (float(s), r, t)
+        if self.silhouette_fit:
+            self._fit(res, human, obj, k)
         return res
+
+    def _fit(self, res: dict, human: np.ndarray, obj: np.ndarray, k: np.ndarray) -> None:
+        """The object's pose and size moved onto the given object mask (`silhouette_fit.py`)."""
+        from .flip import full_body
+        from .silhouette_fit import fit_object_pose
+
+        body = res.get("body_vertices_full")
+        if body is None:
+            body = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)[0][0]
+        asset = self.library.get(res["object_class"])
+        res["object_pose_refined"], res["silhouette_fit"] = fit_object_pose(
+            res["object_pose_refined"], asset.vertices, asset.faces, body, obj, human, k)
 
     def _run(self, feeds: dict) -> dict:
         try:
@@ -149,7 +167,8 @@ class FullBodyReconstructor(Reconstructor):
     task = "fullbody"
 
     def __init__(self, model_dir: Path, card: dict, backend: str | None = None, object_class: str | None = None,
-                 threads: int | None = None, flip_average: bool | None = None) -> None:
+                 threads: int | None = None, flip_average: bool | None = None,
+                 silhouette_fit: bool | None = None) -> None:
         super().__init__(str(card["name"]), card)
         for key in ("config", "classes"):
             if key not in card:
@@ -173,7 +192,8 @@ class FullBodyReconstructor(Reconstructor):
             raise ModelNotAvailable(f"unknown backend {self.backend_name!r} (torch, onnxruntime, tensorrt)")
         # the card says whether the mirrored pass is averaged in (older cards: no); callers may override
         flip = bool(card.get("flip_average", False)) if flip_average is None else bool(flip_average)
-        self.infer = FullBodyInference(be, self.cfg, self.classes, flip_average=flip)
+        fit = bool(card.get("silhouette_fit", False)) if silhouette_fit is None else bool(silhouette_fit)
+        self.infer = FullBodyInference(be, self.cfg, self.classes, flip_average=flip, silhouette_fit=fit)
         if object_class is not None:
             self.infer.template(object_class)  # unknown class: error now, not per frame
         self.object_class = object_class

@@ -2,7 +2,7 @@
 
     python -m hoi_perception.fullbody.release --cross runs/fb_cross/ckpt.pt --single runs/fb_single/ckpt.pt \
         --data data/fullbody_train --out models/fullbody [--bench bench.json] [--extra training.json] \
-        [--flip-average yes|no]
+        [--flip-average yes|no] [--silhouette-fit yes|no]
 """
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ from .reconstructor import config_from_checkpoint, export, load_weights, save_we
 from .train import load_checkpoint
 
 
+def _setting(flag: str | None, old: dict, key: str) -> bool:
+    """An inference setting: as given (yes/no), else as the card was (false on a new card)."""
+    return (flag == "yes") if flag else bool(old.get(key, False))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cross", required=True)
@@ -32,6 +37,8 @@ def main(argv=None) -> int:
     ap.add_argument("--extra", default=None, help="JSON with training facts to record in the card")
     ap.add_argument("--flip-average", choices=("yes", "no"), default=None,
                     help="average in the pass on the mirrored crop at inference (flip.py); default: as the card was")
+    ap.add_argument("--silhouette-fit", choices=("yes", "no"), default=None,
+                    help="fit the object to its mask at inference (silhouette_fit.py); default: as the card was")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -54,7 +61,8 @@ def main(argv=None) -> int:
         "name": out.name, "task": "fullbody", "format": "python",
         "entry_point": "hoi_perception.fullbody.reconstructor:build",
         "backend": "onnxruntime", "threads": 1,
-        "flip_average": (args.flip_average == "yes") if args.flip_average else bool(old.get("flip_average", False)),
+        "flip_average": _setting(args.flip_average, old, "flip_average"),
+        "silhouette_fit": _setting(args.silhouette_fit, old, "silhouette_fit"),
         "weights_onnx": "model.onnx", "weights_torch": "model.safetensors",
         "baseline_weights_torch": "baseline_single_view.safetensors",
         "config": cfg.to_dict(), "baseline_config": single_cfg.to_dict(), "classes": train_classes(),

@@ -4,6 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from hoi_perception.raster import fill_triangles
+
 from .geometry import GRID_RES, GRID_SIDE
 
 
@@ -71,6 +73,5 @@ def silhouette_triangles(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray
     ok &= (np.abs(np.nan_to_num(tri, nan=1e9)) < lim).all((1, 2))
     ok &= (verts_cam[faces, 2] > 1e-3).all(1)
     if ok.any():
-        pts = np.round(tri[ok] * 4).astype(np.int32)  # 2 bits of sub-pixel precision
-        cv2.fillPoly(img, list(pts), 1, lineType=cv2.LINE_8, shift=2)
+        return fill_triangles(tri[ok], (height, width), shift=2)  # 2 bits of sub-pixel precision
     return img.astype(bool)

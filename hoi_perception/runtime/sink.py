@@ -13,6 +13,7 @@ import numpy as np
 from hoi_perception.pipeline import image_codec
 from hoi_perception.pipeline import msg_convert as mc
 from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, Mesh, Pose
+from hoi_perception.raster import fill_triangles
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -133,9 +134,8 @@ def _draw_mesh(img: np.ndarray, frame: Frame, cam: np.ndarray, faces: np.ndarray
     ok = np.all(np.isfinite(uv[tris]).reshape(len(tris), -1), axis=1)
     if not ok.any():
         return
-    mask = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [t for t in np.round(uv[tris[ok]]).astype(np.int32)], 255)
-    sel = mask > 0
+    sel = fill_triangles(uv[tris[ok]], img.shape[:2])
+    mask = sel.astype(np.uint8) * 255
     img[sel] = (0.5 * img[sel] + 0.5 * np.array(color)).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.drawContours(img, contours, -1, color, 1, cv2.LINE_AA)

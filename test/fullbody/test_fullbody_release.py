@@ -19,10 +19,12 @@ def test_release_records_the_baseline_config_and_the_bench_reads_it(engine_datas
     args = ["--cross", str(tmp_path / "cross" / "ckpt.pt"), "--single", str(tmp_path / "single" / "ckpt.pt"),
             "--data", str(scenes), "--out", str(out)]
     assert release.main(args + ["--flip-average", "yes"]) == 0
-    assert yaml.safe_load((out / "model_card.yaml").read_text())["flip_average"] is True
-    assert release.main(args) == 0  # a re-release keeps the card's inference setting
     card = yaml.safe_load((out / "model_card.yaml").read_text())
-    assert card["flip_average"] is True
+    assert card["flip_average"] is True and card["silhouette_fit"] is False
+    assert release.main(args + ["--silhouette-fit", "yes"]) == 0
+    assert release.main(args) == 0  # a re-release keeps the card's inference settings
+    card = yaml.safe_load((out / "model_card.yaml").read_text())
+    assert card["flip_average"] is True and card["silhouette_fit"] is True
     assert card["config"]["cross_view"] is True and card["config"]["backbone_widths"] is None
     assert card["baseline_config"]["cross_view"] is False and card["baseline_config"]["backbone_widths"] == [16, 32, 64]
     capsys.readouterr()
@@ -30,6 +32,9 @@ def test_release_records_the_baseline_config_and_the_bench_reads_it(engine_datas
     assert bench.main(["--data", str(scenes), "--model", str(out), "--no-latency", "--json"]) == 0
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert results["scenes"] >= 2 and {"cross_view", "single_view"} <= set(results)
-    # scored as the card ships it (flip-averaged), with the network's single pass beside it
+    # scored as the card ships it (flip-averaged, object fitted), with the network's single pass and
+    # the unfitted objects beside it
     assert results["flip_average"] is True and {"cross_view_one_pass", "flip_minus_one_pass"} <= set(results)
     assert results["cross_view"]["cd_human_cm"] != results["cross_view_one_pass"]["cd_human_cm"]
+    assert results["silhouette_fit"] is True and {"cross_view_no_fit", "fit_minus_no_fit"} <= set(results)
+    assert results["cross_view"]["cd_object_cm"] != results["cross_view_no_fit"]["cd_object_cm"]
