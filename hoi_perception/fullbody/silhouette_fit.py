@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.spatial import cKDTree
+from scipy.spatial.transform import Rotation
 
 from hoi_perception.pipeline.types import InputError
 
@@ -54,16 +56,6 @@ def _scaled(mask: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ks[0, 0], ks[1, 1] = k[0, 0] * size[0] / w, k[1, 1] * size[1] / h
     ks[0, 2], ks[1, 2] = (k[0, 2] + 0.5) * size[0] / w - 0.5, (k[1, 2] + 0.5) * size[1] / h - 0.5
     return m, ks
-
-
-def _rotation(w: np.ndarray) -> np.ndarray:
-    """Rodrigues: axis-angle (3,) -> 3x3 rotation."""
-    angle = float(np.linalg.norm(w))
-    if angle < 1e-12:
-        return np.eye(3)
-    x, y, z = w / angle
-    kx = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
-    return np.eye(3) + np.sin(angle) * kx + (1.0 - np.cos(angle)) * kx @ kx
 
 
 class _Target:
@@ -108,8 +100,6 @@ class _Target:
     def loss(self, p: np.ndarray, grad: bool = False):
         """Mean outside cost of the points + mean coverage cost of the pixels; with `grad`, also
         d loss / d p (N, 3)."""
-        from scipy.spatial import cKDTree
-
         h, w = self.shape
         z = np.maximum(p[:, 2], 1e-3)
         uv = self.project(p)
@@ -158,7 +148,7 @@ def _move(points: np.ndarray, centre: np.ndarray, params: np.ndarray) -> np.ndar
     """params (ax, ay, wx, wy, wz, g): the centre shifts by c_z (ax, ay, 0) at its depth; the points
     turn by w and scale by e^g about it."""
     shift = centre[2] * np.array([params[0], params[1], 0.0])
-    return np.exp(params[5]) * (points - centre) @ _rotation(params[2:5]).T + centre + shift
+    return np.exp(params[5]) * (points - centre) @ Rotation.from_rotvec(params[2:5]).as_matrix().T + centre + shift
 
 
 def fit_object_to_mask(object_points: np.ndarray, body_vertices: np.ndarray, object_mask: np.ndarray,
@@ -187,7 +177,7 @@ def fit_object_to_mask(object_points: np.ndarray, body_vertices: np.ndarray, obj
         params = params - lr * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
     after = target.loss(_move(points, centre, params))
     scale = float(np.exp(params[5]))
-    a = scale * _rotation(params[2:5])
+    a = scale * Rotation.from_rotvec(params[2:5]).as_matrix()
     new_c = centre + centre[2] * np.array([params[0], params[1], 0.0])
     transform = np.eye(4)  # x -> a (x - c) + c'
     transform[:3, :3], transform[:3, 3] = a, new_c - a @ centre
