@@ -2,6 +2,8 @@
 
     ros2 launch hoi_perception pipeline.launch.py fullbody_model:=<model> handobject_model:=<model> \
         image_topic:=/camera/color/image_raw camera_info_topic:=/camera/color/camera_info
+    ros2 launch hoi_perception pipeline.launch.py backend:=tensorrt      # GPU: TensorRT FP16 engines
+    ros2 launch hoi_perception pipeline.launch.py backend:=torch device:=cuda
 
 A node whose model is not set (here or in config/pipeline.yaml) refuses to start.
 The tables below are plain literals so tests can check them without the launch packages.
@@ -25,6 +27,8 @@ REMAPS = {"image_raw": "image_topic", "camera_info": "camera_info_topic",
 ARGUMENTS = {
     "fullbody_model": ("", "trained full-body model (name under models/ or folder); empty: use the config"),
     "handobject_model": ("", "trained hand-object model; empty: use the config"),
+    "backend": ("", "inference backend of both models: onnxruntime, torch, tensorrt; empty: use the config"),
+    "device": ("", "cpu or cuda for both models; empty: use the config"),
     "image_topic": ("/camera/color/image_raw", "sensor_msgs/Image input"),
     "camera_info_topic": ("/camera/color/camera_info", "sensor_msgs/CameraInfo input"),
     "depth_topic": ("/camera/aligned_depth_to_color/image_raw", "optional depth input (use_depth parameter)"),
@@ -48,8 +52,10 @@ def _nodes(context, *args, **kwargs):
         if conf.get(enable_arg, "true").lower() not in ("true", "1", "yes"):
             continue
         params = [config]
-        if model_arg and conf.get(model_arg):
-            params.append({"model": conf[model_arg]})  # only override the config when given
+        if model_arg:  # only override the config where an argument was given
+            given = {"model": conf.get(model_arg), "backend": conf.get("backend"), "device": conf.get("device")}
+            if overrides := {k: v for k, v in given.items() if v}:
+                params.append(overrides)
         remaps = [(src, conf[arg]) for src, arg in REMAPS.items()] if model_arg else []
         actions.append(Node(package=PACKAGE, executable=executable, name=executable, output="screen",
                             parameters=params, remappings=remaps))

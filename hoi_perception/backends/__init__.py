@@ -9,7 +9,8 @@ backends, so switching backend never changes what a model means.
 """
 from __future__ import annotations
 
-from .base import BackendError, InferenceBackend, load_backend, BACKENDS
+from .base import BACKENDS, DEVICES, BackendError, InferenceBackend, default_device, load_backend
 from .export import export_onnx
 
-__all__ = ["BackendError", "InferenceBackend", "load_backend", "BACKENDS", "export_onnx"]
+__all__ = ["BackendError", "InferenceBackend", "load_backend", "default_device", "BACKENDS", "DEVICES",
+           "export_onnx"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hoi_perception.backends import BackendError, load_backend
+from hoi_perception.backends import BACKENDS, BackendError, default_device, load_backend
 from hoi_perception.body.interface import rot6d_to_matrix
 from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, Reconstructor
 from hoi_perception.pipeline.types import (
@@ -82,19 +82,24 @@ class FullBodyInference:
     ``silhouette_fit`` the object's pose is then fitted to the object mask (`silhouette_fit.py`)."""
 
     def __init__(self, backend, cfg: ModelConfig, classes: list[str], flip_average: bool = False,
-                 silhouette_fit: bool = False) -> None:
+                 silhouette_fit: bool = False, library=None, maps=None) -> None:
+        """``library`` (object templates) and ``maps`` (`flip.MirrorMaps`) default to the object
+        library and anny's rest mesh; passing them lets a machine without either run the inference."""
         self.backend, self.cfg, self.classes = backend, cfg, list(classes)
         self.flip_average, self.silhouette_fit = bool(flip_average), bool(silhouette_fit)
-        from hoi_perception.synth.engine import object_library
+        if library is None:
+            from hoi_perception.synth.engine import object_library
 
-        self.library = object_library()
+            library = object_library()
+        self.library = library
         from hoi_perception.body.vertex_subset import load_subset
 
         self.subset = load_subset("body")
-        if self.flip_average:
+        if self.flip_average and maps is None:
             from .flip import mirror_maps
 
-            self.maps = mirror_maps()
+            maps = mirror_maps()
+        self.maps = maps
 
     def template(self, object_class: str) -> np.ndarray:
         if object_class not in self.library:
@@ -168,7 +173,7 @@ class FullBodyReconstructor(Reconstructor):
 
     def __init__(self, model_dir: Path, card: dict, backend: str | None = None, object_class: str | None = None,
                  threads: int | None = None, flip_average: bool | None = None,
-                 silhouette_fit: bool | None = None) -> None:
+                 silhouette_fit: bool | None = None, device: str | None = None) -> None:
         super().__init__(str(card["name"]), card)
         for key in ("config", "classes"):
             if key not in card:
@@ -177,19 +182,20 @@ class FullBodyReconstructor(Reconstructor):
         self.classes = list(card["classes"])
         self.backend_name = backend or str(card.get("backend", "onnxruntime"))
         threads = int(threads or card.get("threads", 1))
-        if self.backend_name == "torch":
-            net = CrossHOI(self.cfg)
-            load_weights(net, model_dir / str(card.get("weights_torch", "model.safetensors")))
-            be = load_backend("torch", torch_module=ExportWrapper(net).eval(), input_names=INPUT_NAMES,
-                              output_names=EXPORT_OUTPUTS, threads=threads)
-        elif self.backend_name in ("onnxruntime", "tensorrt"):
-            try:
-                be = load_backend(self.backend_name, onnx_path=model_dir / str(card.get("weights_onnx", "model.onnx")),
-                                  threads=threads)
-            except BackendError as exc:
-                raise ModelNotAvailable(f"model {card['name']!r}: {exc}") from exc
-        else:
-            raise ModelNotAvailable(f"unknown backend {self.backend_name!r} (torch, onnxruntime, tensorrt)")
+        if self.backend_name not in BACKENDS:
+            raise ModelNotAvailable(f"unknown backend {self.backend_name!r} ({', '.join(BACKENDS)})")
+        device = device or default_device(self.backend_name)
+        try:
+            if self.backend_name == "torch":
+                net = CrossHOI(self.cfg)
+                load_weights(net, model_dir / str(card.get("weights_torch", "model.safetensors")))
+                be = load_backend("torch", torch_module=ExportWrapper(net).eval(), input_names=INPUT_NAMES,
+                                  output_names=EXPORT_OUTPUTS, threads=threads, device=device)
+            else:
+                be = load_backend(self.backend_name, threads=threads, device=device,
+                                  onnx_path=model_dir / str(card.get("weights_onnx", "model.onnx")))
+        except BackendError as exc:
+            raise ModelNotAvailable(f"model {card['name']!r}: {exc}") from exc
         # the card says whether the mirrored pass is averaged in (older cards: no); callers may override
         flip = bool(card.get("flip_average", False)) if flip_average is None else bool(flip_average)
         fit = bool(card.get("silhouette_fit", False)) if silhouette_fit is None else bool(silhouette_fit)

@@ -43,11 +43,12 @@ def grid_shapes() -> np.ndarray:
     return np.stack(np.meshgrid(*ANCHORS, indexing="ij"), axis=-1).reshape(-1, N_SHAPE).astype(np.float32)
 
 
-def shape_features(shape: torch.Tensor) -> torch.Tensor:
-    """(B, 6) phenotypes in [0, 1] -> (B, 288) tensor product of hat functions (rows sum to 1)."""
+def shape_features(shape: torch.Tensor, anchors: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """(B, 6) phenotypes in [0, 1] -> (B, 288) tensor product of hat functions (rows sum to 1).
+    ``anchors``: ANCHORS as tensors on the shape's device (else made here, a host-to-device copy)."""
     feats = None
     for i, knots in enumerate(ANCHORS):
-        k = torch.tensor(knots, dtype=shape.dtype, device=shape.device)
+        k = anchors[i] if anchors is not None else torch.tensor(knots, dtype=shape.dtype, device=shape.device)
         step = knots[1] - knots[0]
         hat = torch.clamp(1.0 - (shape[:, i:i + 1] - k).abs() / step, min=0.0)  # (B, n_i)
         feats = hat if feats is None else (feats[:, :, None] * hat[:, None, :]).reshape(shape.shape[0], -1)
@@ -71,15 +72,36 @@ class SubsetBody(torch.nn.Module):
         self.register_buffer("conj", f("conj"))                # (52, 3, 3)
         self.slot_parent = [int(x) for x in t["slot_parent"]]
         self.bone_parent = [int(x) for x in t["bone_parent"]]
-        self.levels = [torch.as_tensor(np.flatnonzero(t["bone_level"] == lv)) for lv in range(int(t["bone_level"].max()) + 1)]
+        self._register_levels([np.flatnonzero(t["bone_level"] == lv) for lv in range(int(t["bone_level"].max()) + 1)])
+        for i, knots in enumerate(ANCHORS):
+            self.register_buffer(f"anchors_{i}", torch.tensor(knots, dtype=torch.float32), persistent=False)
         self.register_buffer("joint_bone", f("joint_bone", torch.long))  # (22,)
         self.register_buffer("hand_src", f("hand_src", torch.long))      # (2, 21) index into [heads; verts]
         self.n_subset = int(t["n_subset"])
         self.nv = self.weights.shape[0]
         self.nb = self.weights.shape[1]
 
+    def _register_levels(self, levels: list[np.ndarray]) -> None:
+        """The bones level by level (root first) as index buffers, so that forward makes no host
+        tensors (a GPU forward then neither copies nor syncs, and can be captured as a CUDA graph):
+        per level its bones, their parents, and where the parents' heads sit in the growing list
+        of heads; finally each bone's place in that list."""
+        pos = {int(i): k for k, i in enumerate(levels[0])}
+        self.n_levels = len(levels)
+        self.register_buffer("level_0", torch.as_tensor(levels[0], dtype=torch.long), persistent=False)
+        for k, lv in enumerate(levels[1:], start=1):
+            par = [self.bone_parent[int(i)] for i in lv]
+            self.register_buffer(f"level_{k}", torch.as_tensor(lv, dtype=torch.long), persistent=False)
+            self.register_buffer(f"level_{k}_parent", torch.as_tensor(par, dtype=torch.long), persistent=False)
+            self.register_buffer(f"level_{k}_parent_slot", torch.as_tensor([pos[q] for q in par], dtype=torch.long),
+                                 persistent=False)
+            for i in lv:
+                pos[int(i)] = len(pos)
+        self.register_buffer("bone_slot", torch.as_tensor([pos[i] for i in range(len(self.bone_parent))], dtype=torch.long),
+                             persistent=False)
+
     def rest(self, shape: torch.Tensor):
-        feats = shape_features(shape)
+        feats = shape_features(shape, [getattr(self, f"anchors_{i}").to(shape.dtype) for i in range(len(ANCHORS))])
         verts = (feats @ self.vert_poly).reshape(-1, self.nv, 3)
         heads = (feats @ self.head_poly).reshape(-1, self.nb, 3)
         return verts, heads
@@ -97,18 +119,13 @@ class SubsetBody(torch.nn.Module):
         rv, rh = self.rest(shape)
         g = self.global_rotations(global_orient, pose)[:, self.governor]  # (B, Nb, 3, 3)
         # Heads level by level (constant gathers only: exports to plain ONNX ops).
-        root = self.levels[0]
-        pos = {int(i): k for k, i in enumerate(root.tolist())}
+        root = self.level_0
         cat = transl[:, None, :] + (rh[:, root] - rh[:, root[:1]])
-        for lv in self.levels[1:]:
-            par = [self.bone_parent[int(i)] for i in lv]
-            par_t = torch.as_tensor(par)
-            off = (g[:, par_t] @ (rh[:, lv] - rh[:, par_t])[..., None])[..., 0]
-            new = cat[:, torch.as_tensor([pos[p] for p in par])] + off
-            for i in lv.tolist():
-                pos[int(i)] = len(pos)
-            cat = torch.cat([cat, new], dim=1)
-        posed = cat[:, torch.as_tensor([pos[i] for i in range(self.nb)])]
+        for k in range(1, self.n_levels):
+            lv, par = getattr(self, f"level_{k}"), getattr(self, f"level_{k}_parent")
+            off = (g[:, par] @ (rh[:, lv] - rh[:, par])[..., None])[..., 0]
+            cat = torch.cat([cat, cat[:, getattr(self, f"level_{k}_parent_slot")] + off], dim=1)
+        posed = cat[:, self.bone_slot]
         # LBS: v = sum_b w_vb (G_b (v_rest - h_b_rest) + h_b_posed)
         trans = posed - (g @ rh[..., None])[..., 0]  # (B, Nb, 3)
         a = torch.cat([g.reshape(b, self.nb, 9), trans], dim=2)  # (B, Nb, 12)

@@ -108,8 +108,8 @@ class HandObjectModel:
     """The trained network behind one backend, with the shared pre/post-processing."""
 
     def __init__(self, model_dir: Path, backend: str = "onnxruntime", threads: int = 1, card: dict | None = None,
-                 flip_average: bool | None = None):
-        from hoi_perception.backends import BackendError, load_backend
+                 flip_average: bool | None = None, device: str | None = None):
+        from hoi_perception.backends import BackendError, default_device, load_backend
 
         self.model_dir = Path(model_dir)
         self.card = card or {}
@@ -123,13 +123,14 @@ class HandObjectModel:
         except ValueError as exc:
             raise ModelNotAvailable(f"hand-object model in {self.model_dir}: {exc}") from None
         try:
+            device = device or default_device(backend)
             if backend == "torch":
                 self.backend = load_backend("torch", torch_module=load_torch_model(self.model_dir),
                                             input_names=input_names(self.variant), output_names=OUTPUT_NAMES,
-                                            threads=threads)
+                                            threads=threads, device=device)
             else:
                 onnx = self.model_dir / str(self.card.get("weights", "model.onnx"))
-                self.backend = load_backend(backend, onnx_path=onnx, threads=threads)
+                self.backend = load_backend(backend, onnx_path=onnx, threads=threads, device=device)
         except BackendError as exc:
             raise ModelNotAvailable(f"hand-object model in {self.model_dir}: {exc}") from exc
 

@@ -60,12 +60,13 @@ class HandObjectReconstructor(Reconstructor):
 
     def __init__(self, model_dir: Path, card: dict, backend: str = "onnxruntime", keyframes: int | None = None,
                  refine: str | bool = "silhouette", threads: int = 1, depth_mode: str = "shared",
-                 hand_mesh_iters: int = 10, flip_average: bool | None = None):
+                 hand_mesh_iters: int = 10, flip_average: bool | None = None, device: str | None = None):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
         if not MIN_FRAMES <= self.keyframes <= MAX_FRAMES:
             raise ModelNotAvailable(f"model {self.name!r}: keyframes must be {MIN_FRAMES}-{MAX_FRAMES}, got {self.keyframes}")
-        self.model = HandObjectModel(model_dir, backend=backend, threads=threads, card=card, flip_average=flip_average)
+        self.model = HandObjectModel(model_dir, backend=backend, threads=threads, card=card, flip_average=flip_average,
+                                      device=device)
         try:
             self.refine = refine_mode(refine)
         except ValueError as exc:
@@ -151,11 +152,12 @@ class HandObjectReconstructor(Reconstructor):
 def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     """Registry entry point. Options: backend ('onnxruntime' default, 'torch', 'tensorrt'), keyframes,
     refine, threads, depth_mode ('shared' default, 'translation', 'rigid'), hand_mesh_iters (10; 0 = no hand
-    mesh), flip_average (the card's by default; false: one network pass per frame, `flip.py`)."""
+    mesh), flip_average (the card's by default; false: one network pass per frame, `flip.py`), device
+    ('cpu', 'cuda'; the backend's own by default)."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
                                    refine=options.get("refine", card.get("refine", "silhouette")),
                                    threads=int(options.get("threads", 1)),
                                    depth_mode=str(options.get("depth_mode", card.get("depth_icp", "shared"))),
                                    hand_mesh_iters=int(options.get("hand_mesh_iters", card.get("hand_mesh_iters", 10))),
-                                   flip_average=options.get("flip_average"))
+                                   flip_average=options.get("flip_average"), device=options.get("device"))

@@ -213,7 +213,10 @@ class OnnxHandObject(_OnnxBase):
                                 hands=hands, confidence=conf)
 
 
-def build(model_dir: Path, card: dict, **_options) -> Reconstructor:
+def build(model_dir: Path, card: dict, **options) -> Reconstructor:
+    if options.get("backend") not in (None, "", "onnxruntime") or options.get("device") not in (None, "", "cpu"):
+        raise ModelNotAvailable(f"model {card['name']!r} (an ONNX-signature card) runs on onnxruntime on the CPU only; "
+                                f"got backend {options.get('backend')!r}, device {options.get('device')!r}")
     signature = card.get("signature")
     if signature not in SIGNATURES:
         raise ModelNotAvailable(f"model {card['name']!r}: unknown signature {signature!r} ({', '.join(SIGNATURES)})")

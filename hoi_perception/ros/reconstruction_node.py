@@ -41,8 +41,9 @@ class ReconstructionNode(Node):
         super().__init__(node_name)
         self.p = declare_from_config(self, node_name)
         model = str(self.p.get("model", ""))
+        options = {k: str(self.p[k]) for k in ("backend", "device") if self.p.get(k)}  # empty: the card's
         try:
-            self.recon = load_reconstructor(model, self.task)
+            self.recon = load_reconstructor(model, self.task, **options)
         except Exception as exc:
             raise type(exc)(f"{exc}. The default config names no model; pass one with "
                             f"--ros-args -p model:=<name or folder>") from None

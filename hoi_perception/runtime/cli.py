@@ -21,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", choices=("fullbody", "handobject"), default="fullbody")
     parser.add_argument("--model", default="",
                         help="trained model: a name under models/ or a model folder (default: the task's config)")
+    parser.add_argument("--backend", choices=("", "onnxruntime", "torch", "tensorrt"), default="",
+                        help="inference backend (default: the model card's, onnxruntime)")
+    parser.add_argument("--device", choices=("", "cpu", "cuda"), default="",
+                        help="cpu or cuda (GPU: torch, onnxruntime-gpu; tensorrt is always cuda); default: the backend's")
     parser.add_argument("--object", default="", help="restrict to this object template id (must be known to the model)")
     parser.add_argument("--max-frames", type=int, default=0, help="stop after this many source frames (0 = all)")
     parser.add_argument("--stride", type=int, default=1, help="use every n-th video frame")
@@ -74,8 +78,10 @@ def main(args: argparse.Namespace) -> int:
     from hoi_perception.runtime import sink as sinks
 
     model = args.model or _default_model(args.task)
+    # only what was asked for: the model card decides the rest
+    options = {k: v for k, v in (("backend", args.backend), ("device", args.device)) if v}
     try:
-        recon = load_reconstructor(model, args.task)
+        recon = load_reconstructor(model, args.task, **options)
     except ModelNotAvailable as exc:
         raise CliError(f"no trained {args.task} model available: {exc}") from None
     if args.object:
@@ -85,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
         if args.object not in known:
             raise CliError(f"unknown object id {args.object!r}; model {recon.name!r} knows: {', '.join(known) or 'none'}")
         if args.task == "fullbody":  # the object is given, as in the BEHAVE protocol
-            recon = load_reconstructor(model, args.task, object_class=args.object)
+            recon = load_reconstructor(model, args.task, object_class=args.object, **options)
     if args.max_frames < 0 or args.stride < 1:
         raise CliError("--max-frames must be >= 0 and --stride >= 1")
     try:

@@ -234,3 +234,11 @@ def test_shipped_model_bad_inputs(tmp_path, fullbody_frame):
     onnx.write_bytes(onnx.read_bytes()[:1000])
     with pytest.raises(ModelNotAvailable):
         load_reconstructor(str(bad), "fullbody")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_shipped_model_on_a_missing_gpu_is_refused():
+    with pytest.raises(ModelNotAvailable, match="no CUDA GPU"):
+        load_reconstructor(str(SHIPPED), "fullbody", backend="torch", device="cuda")
+    with pytest.raises(ModelNotAvailable, match="unknown backend"):
+        load_reconstructor(str(SHIPPED), "fullbody", backend="openvino")

@@ -167,6 +167,10 @@ def test_node_without_model_refuses_to_start(ros_env, domain_id, tmp_path, model
     p = start("handobject_node", ros_env, domain_id, tmp_path / "wrong.log", {"model": str(models[0])})
     assert p.wait(timeout=30) == 1
     assert "is a fullbody model" in (tmp_path / "wrong.log").read_text()
+    # a backend / device the model cannot run on is refused with the reason, not run on another one
+    p = start("fullbody_node", ros_env, domain_id, tmp_path / "device.log", {"model": str(models[0]), "device": "cuda"})
+    assert p.wait(timeout=30) == 1
+    assert "onnxruntime on the CPU only" in (tmp_path / "device.log").read_text()
 
 
 def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path, models):

@@ -96,6 +96,7 @@ def test_run_refuses_without_trained_model(tmp_path, video):
     (["--source", "{video}", "--object", "ycb/999_unknown"], "unknown object id"),
     (["--source", "{video}", "--intrinsics", "nan,1,2,3"], "not finite"),
     (["--source", "{video}", "--intrinsics", "1,2"], "fx,fy,cx,cy"),
+    (["--source", "{video}", "--device", "cuda"], "onnxruntime on the CPU only"),
 ])
 def test_run_bad_input_exits_nonzero(tmp_path, model, video, args, needle):
     (tmp_path / "corrupt.mp4").write_bytes(b"\x00garbage" * 200)
@@ -108,6 +109,17 @@ def test_run_bad_input_exits_nonzero(tmp_path, model, video, args, needle):
     import re
 
     assert re.search(needle, p.stderr), p.stderr
+
+
+def test_run_on_a_gpu_this_machine_lacks_is_refused(tmp_path, video):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    p = run("--source", video, "--out", tmp_path / "o", "--task", "handobject", "--backend", "torch", "--device", "cuda",
+            "--max-frames", 1, "--no-progress")
+    assert p.returncode == 2 and "no CUDA GPU" in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert not (tmp_path / "o" / "bag").exists()
 
 
 def test_ctrl_c_leaves_a_readable_bag(tmp_path, model, video):
