@@ -13,7 +13,8 @@ shipped inference. Figures:
   out, as the pipeline calls it) at batch 1 and at the shipped batch 2 (crop + mirror image);
   the network alone on GPU-resident tensors in fp32, fp16 autocast and CUDA-graph replay;
   images/s at larger batches; end to end per frame (`FullBodyInference.run`: crop, network,
-  flip merge, silhouette fit; the post-processing runs on the host CPU, 1 thread);
+  flip merge, silhouette fit; on the GPU the mirrored passes are upsampled there and the fit's steps
+  run there, replayed as a CUDA graph; the rest on the host CPU, 1 thread);
 * hand-object (models/handobject): the network passes of one clip (shipped: clip + mirrored
   clip) and the whole clip (network, marching cubes, pose refinement; host CPU for the latter);
 * agreement: max |GPU - CPU| of every output (fp32 and fp16), and of the end-to-end results;
@@ -173,7 +174,7 @@ def network_figures(module, feeds_np: dict, batches, repeats: int) -> dict:
 
 
 # --- the two models ----------------------------------------------------------------------------
-def fullbody(arrays: dict, model_dir: Path, repeats: int, batches) -> dict:
+def fullbody(arrays: dict, model_dir: Path, repeats: int, batches, compile_fit: bool = False) -> dict:
     from hoi_perception.backends import load_backend
     from hoi_perception.fullbody.flip import MirrorMaps
     from hoi_perception.fullbody.model import EXPORT_OUTPUTS, CrossHOI, ExportWrapper, ModelConfig
@@ -213,8 +214,11 @@ def fullbody(arrays: dict, model_dir: Path, repeats: int, batches) -> dict:
     cpu_out, gpu_out = backends["cpu"].run(pair), gpu.run(pair)
     res["gpu_vs_cpu_max_abs"] = max_diffs(gpu_out, cpu_out, FB_OUTPUTS_CM)
 
-    infer = {d: FullBodyInference(b, cfg, list(card["classes"]), library=lib, maps=maps, **flags)
-             for d, b in backends.items()}
+    infer = {}
+    for d, b in backends.items():  # on the GPU this captures the fit's steps as a CUDA graph
+        t0 = time.perf_counter()
+        infer[d] = FullBodyInference(b, cfg, list(card["classes"]), library=lib, maps=maps, **flags)
+        res[f"inference_setup_s_{d}"] = time.perf_counter() - t0
     per_scene, pose_diff = [], []
     for rgb, human, obj, k, oid in scenes:
         per_scene.append(timed(lambda: infer[DEVICE].run(rgb, human, obj, k, oid), max(5, repeats // 5), warmup=2))
@@ -226,8 +230,19 @@ def fullbody(arrays: dict, model_dir: Path, repeats: int, batches) -> dict:
     res["end_to_end_object_translation_gpu_vs_cpu_max_cm"] = max(pose_diff)
     res["end_to_end_object_translation_gpu_vs_cpu_cm"] = [round(d, 4) for d in pose_diff]
     # what the shipped post-processing costs: the same frames without the fit, and without the mirror pass
-    for name, variant in (("no_fit", dict(flags, silhouette_fit=False)), ("no_flip_no_fit", {})):
+    from hoi_perception.fullbody.silhouette_fit_torch import TorchFitter
+
+    variants = [("numpy_fit", flags), ("no_fit", dict(flags, silhouette_fit=False)), ("no_flip_no_fit", {})]
+    if compile_fit:
+        variants.append(("compiled_fit", flags))
+    for name, variant in variants:
         fast = FullBodyInference(backends[DEVICE], cfg, list(card["classes"]), library=lib, maps=maps, **variant)
+        if name == "numpy_fit":  # the fit's steps in numpy on the host
+            fast.fitter = None
+        elif name == "compiled_fit":  # fused by torch.compile (experimental; compiled here)
+            t0 = time.perf_counter()
+            fast.fitter = TorchFitter(DEVICE, compile=True)
+            res["compiled_fit_setup_s"] = time.perf_counter() - t0
         res[f"end_to_end_ms_per_frame_{name}"] = float(np.median(
             [timed(lambda: fast.run(rgb, human, obj, k, oid), max(5, repeats // 5), warmup=2)
              for rgb, human, obj, k, oid in scenes]))
@@ -313,6 +328,8 @@ def main(argv=None) -> int:
     ap.add_argument("--batches", default="8,32,128", help="batches of the images/s figures")
     ap.add_argument("--out", type=Path, help="also write the JSON figures to this file")
     ap.add_argument("--device", choices=("cuda", "cpu"), default="cuda", help="cpu: check the script only")
+    ap.add_argument("--compile-fit", action="store_true",
+                    help="also time the fit with its steps fused by torch.compile (experimental)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     global DEVICE
@@ -339,7 +356,7 @@ def main(argv=None) -> int:
     batches = [int(b) for b in args.batches.split(",") if b]
     results = {"environment": environment()}
     fb_dir = resolve_model_dir(args.fullbody_model)
-    results["fullbody"] = fullbody(arrays, fb_dir, args.repeats, batches)
+    results["fullbody"] = fullbody(arrays, fb_dir, args.repeats, batches, args.compile_fit)
     results["handobject"] = handobject(arrays, resolve_model_dir(args.handobject_model), args.repeats)
     results["other_backends"] = other_backends(fb_dir)
     report(results)
@@ -367,15 +384,19 @@ def report(r: dict) -> None:
     print("  images/s: " + ", ".join(f"{k[len('images_per_s_'):]} {v:.0f}" for k, v in n.items() if k.startswith("images_per_s")))
     print(f"  end to end per frame (crop, network, flip merge, silhouette fit): {fb['end_to_end_ms_per_frame']:.1f} ms "
           f"-> {1e3 / fb['end_to_end_ms_per_frame']:.0f} frames/s (median of {fb['end_to_end_scenes']} scenes)")
-    print(f"  without the silhouette fit {fb['end_to_end_ms_per_frame_no_fit']:.1f} ms, without fit and mirror pass "
+    print(f"  with the fit's steps in numpy on the host instead {fb['end_to_end_ms_per_frame_numpy_fit']:.1f} ms, "
+          f"without the silhouette fit {fb['end_to_end_ms_per_frame_no_fit']:.1f} ms, without fit and mirror pass "
           f"{fb['end_to_end_ms_per_frame_no_flip_no_fit']:.1f} ms; object translation GPU vs CPU after the fit: max "
           f"{fb['end_to_end_object_translation_gpu_vs_cpu_max_cm']:.2f} cm")
-    print(f"  GPU vs CPU max |diff|: " + ", ".join(f"{k} {v:.2g}" for k, v in fb["gpu_vs_cpu_max_abs"].items())
+    if "end_to_end_ms_per_frame_compiled_fit" in fb:
+        print(f"  with the fit's steps fused by torch.compile (experimental) {fb['end_to_end_ms_per_frame_compiled_fit']:.1f} ms "
+              f"(compiling took {fb['compiled_fit_setup_s']:.1f} s)")
+    print("  GPU vs CPU max |diff|: " + ", ".join(f"{k} {v:.2g}" for k, v in fb["gpu_vs_cpu_max_abs"].items())
           + " (vertices/joints in cm)")
-    print(f"  fp16 vs fp32 max |diff|: " + ", ".join(f"{k} {v:.2g}" for k, v in n["fp16_vs_fp32_max_abs"].items()))
+    print("  fp16 vs fp32 max |diff|: " + ", ".join(f"{k} {v:.2g}" for k, v in n["fp16_vs_fp32_max_abs"].items()))
     print(f"hand-object ({ho['model']}, {ho['frames']} frames, flip average {ho['flip_average']}): network passes "
           f"{ho['network_ms_per_clip']:.1f} ms per clip (eager {ho['network_ms_per_clip_eager']:.1f}), whole clip {ho['clip_ms']:.1f} ms (median of {ho['clips']} clips)")
-    print(f"  GPU vs CPU max |diff|: " + ", ".join(f"{k} {v:.2g}" for k, v in ho["gpu_vs_cpu_max_abs"].items()))
+    print("  GPU vs CPU max |diff|: " + ", ".join(f"{k} {v:.2g}" for k, v in ho["gpu_vs_cpu_max_abs"].items()))
     print(f"  network alone (one pass, 6 frame slots): fp32 {ho['network']['fp32_ms']:.2f} ms, fp16 "
           f"{ho['network']['fp16_autocast_ms']:.2f} ms, CUDA graph fp32 {ms(ho['network']['cuda_graph_fp32_ms'])}")
     for kind, v in r["other_backends"].items():

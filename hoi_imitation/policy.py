@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from hoi_perception.atomic_files import atomic_write
+
 WEIGHTS = "policy.safetensors"
 CONFIG = "policy.json"
-
-
-def _atomic_write_bytes(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; shipped files are read by others
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def export_policy(model, obs_mean: np.ndarray, obs_var: np.ndarray, out_dir: Path, meta: dict) -> Path:
@@ -45,9 +31,9 @@ def export_policy(model, obs_mean: np.ndarray, obs_var: np.ndarray, out_dir: Pat
     sd["obs_mean"] = torch.as_tensor(np.asarray(obs_mean, np.float32))
     sd["obs_var"] = torch.as_tensor(np.asarray(obs_var, np.float32))
     act = type(model.policy.activation_fn()).__name__
-    _atomic_write_bytes(out_dir / WEIGHTS, lambda p: save_file(sd, p))
+    atomic_write(out_dir / WEIGHTS, lambda p: save_file(sd, p))
     cfg = dict(meta, hidden=layers, activation=act, obs_clip=10.0, obs_eps=1e-8)
-    _atomic_write_bytes(out_dir / CONFIG, lambda p: Path(p).write_text(json.dumps(cfg, indent=2)))
+    atomic_write(out_dir / CONFIG, lambda p: Path(p).write_text(json.dumps(cfg, indent=2)))
     return out_dir / WEIGHTS
 
 

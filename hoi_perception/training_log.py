@@ -9,7 +9,7 @@ import csv
 import io
 from pathlib import Path
 
-from hoi_perception.synth.shards import atomic_write_bytes
+from hoi_perception.atomic_files import atomic_write_bytes
 
 
 class TrainingLog:

@@ -21,6 +21,7 @@ class InferenceBackend(abc.ABC):
     name: str
     input_names: tuple[str, ...]
     output_names: tuple[str, ...]
+    device: str = "cpu"  # where the network runs: "cpu" or "cuda"
 
     @abc.abstractmethod
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...

@@ -24,6 +24,7 @@ def engine_cache_path(onnx_path: Path, fp16: bool, trt_version: str, device_name
 
 class TensorRTBackend(InferenceBackend):
     name = "tensorrt"
+    device = "cuda"
 
     def __init__(self, onnx_path: Path, fp16: bool = True, engine_cache: str | Path | None = None,
                  workspace_bytes: int = 1 << 30):

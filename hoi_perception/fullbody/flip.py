@@ -93,8 +93,8 @@ def full_body(out: dict, subset) -> tuple[np.ndarray, np.ndarray]:
     # one upsampling of vertices and contact together: the gather dominates, not the channels
     both = np.concatenate([np.asarray(out["body_vertices"], np.float32),
                            np.asarray(out["contact"][:, :N_BODY_V, None], np.float32)], axis=-1)
-    with torch.no_grad():
-        full = subset.upsample(torch.as_tensor(both)).numpy()
+    with torch.no_grad():  # on the subset's device (the GPU's where the network runs there)
+        full = subset.upsample(torch.as_tensor(both).to(subset.up_index.device)).cpu().numpy()
     return full[..., :3], np.clip(full[..., 3], 0.0, 1.0)
 
 

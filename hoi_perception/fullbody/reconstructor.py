@@ -94,12 +94,19 @@ class FullBodyInference:
         self.library = library
         from hoi_perception.body.vertex_subset import load_subset
 
-        self.subset = load_subset("body")
+        # where the network runs on a GPU, so do the upsampling of the mirrored passes and the fit's steps
+        self.device = getattr(backend, "device", "cpu")
+        self.subset = load_subset("body", device=self.device)
         if self.flip_average and maps is None:
             from .flip import mirror_maps
 
             maps = mirror_maps()
         self.maps = maps
+        self.fitter = None
+        if self.silhouette_fit and self.device == "cuda":
+            from .silhouette_fit_torch import TorchFitter
+
+            self.fitter = TorchFitter(self.device)
 
     def template(self, object_class: str) -> np.ndarray:
         if object_class not in self.library:
@@ -155,7 +162,7 @@ class FullBodyInference:
             body = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)[0][0]
         asset = self.library.get(res["object_class"])
         res["object_pose_refined"], res["silhouette_fit"] = fit_object_pose(
-            res["object_pose_refined"], asset.vertices, asset.faces, body, obj, human, k)
+            res["object_pose_refined"], asset.vertices, asset.faces, body, obj, human, k, fitter=self.fitter)
 
     def _run(self, feeds: dict) -> dict:
         try:

@@ -29,6 +29,7 @@ N_POINTS = 400         # object points projected per step
 N_PIXELS = 400         # object-mask pixels in the coverage term
 N_OCCLUDER = 1600      # body vertices that mark where the body is in front
 ROTATION_WEIGHT = 0.5  # keeps the orientation near the network's (per radian squared)
+STEPS, LEARNING_RATE = 40, 0.03  # Adam
 
 
 @dataclass
@@ -152,16 +153,33 @@ def _move(points: np.ndarray, centre: np.ndarray, params: np.ndarray) -> np.ndar
 
 
 def fit_object_to_mask(object_points: np.ndarray, body_vertices: np.ndarray, object_mask: np.ndarray,
-                       human_mask: np.ndarray, k: np.ndarray, steps: int = 40, lr: float = 0.03) -> FitInfo:
+                       human_mask: np.ndarray, k: np.ndarray, steps: int = STEPS, lr: float = LEARNING_RATE,
+                       fitter=None) -> FitInfo:
     """Camera-frame object surface points (N,3) and body vertices (V,3), boolean masks at the image's
-    resolution, 3x3 intrinsics -> the similarity that moves the object onto its mask (FitInfo)."""
+    resolution, 3x3 intrinsics -> the similarity that moves the object onto its mask (FitInfo).
+    ``fitter`` (`silhouette_fit_torch.TorchFitter`) runs the steps on a GPU instead of in numpy."""
     k = np.asarray(k, np.float64)
     pick = lambda a, n: np.asarray(a, np.float64)[np.linspace(0, len(a) - 1, min(n, len(a))).astype(int)]  # noqa: E731
     target = _Target(object_mask > 0, human_mask > 0, pick(body_vertices, N_OCCLUDER), k)
     points = pick(object_points, N_POINTS)
     centre = points.mean(0)
-    params, m1, m2 = np.zeros(6), np.zeros(6), np.zeros(6)
     before = target.loss(points)
+    if fitter is not None:
+        params = fitter.optimise(target, points, centre)
+    else:
+        params = _adam(target, points, centre, steps, lr)
+    after = target.loss(_move(points, centre, params))
+    scale = float(np.exp(params[5]))
+    a = scale * Rotation.from_rotvec(params[2:5]).as_matrix()
+    new_c = centre + centre[2] * np.array([params[0], params[1], 0.0])
+    transform = np.eye(4)  # x -> a (x - c) + c'
+    transform[:3, :3], transform[:3, 3] = a, new_c - a @ centre
+    return FitInfo(transform, scale, float(np.degrees(np.linalg.norm(params[2:5]))), new_c - centre, before, after)
+
+
+def _adam(target: _Target, points: np.ndarray, centre: np.ndarray, steps: int, lr: float) -> np.ndarray:
+    """The six fit parameters after `steps` Adam steps on the target's loss."""
+    params, m1, m2 = np.zeros(6), np.zeros(6), np.zeros(6)
     for step in range(1, steps + 1):
         moved = _move(points, centre, params)
         _, g_p = target.loss(moved, grad=True)
@@ -175,24 +193,18 @@ def fit_object_to_mask(object_points: np.ndarray, body_vertices: np.ndarray, obj
         m1 = 0.9 * m1 + 0.1 * g
         m2 = 0.999 * m2 + 0.001 * g * g
         params = params - lr * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
-    after = target.loss(_move(points, centre, params))
-    scale = float(np.exp(params[5]))
-    a = scale * Rotation.from_rotvec(params[2:5]).as_matrix()
-    new_c = centre + centre[2] * np.array([params[0], params[1], 0.0])
-    transform = np.eye(4)  # x -> a (x - c) + c'
-    transform[:3, :3], transform[:3, 3] = a, new_c - a @ centre
-    return FitInfo(transform, scale, float(np.degrees(np.linalg.norm(params[2:5]))), new_c - centre, before, after)
+    return params
 
 
 def fit_object_pose(pose: tuple[float, np.ndarray, np.ndarray], vertices: np.ndarray, faces: np.ndarray,
                     body_vertices: np.ndarray, object_mask: np.ndarray, human_mask: np.ndarray, k: np.ndarray,
-                    ) -> tuple[tuple[float, np.ndarray, np.ndarray], FitInfo]:
+                    fitter=None) -> tuple[tuple[float, np.ndarray, np.ndarray], FitInfo]:
     """The object's similarity pose (scale, R, t) on its template mesh (vertices, faces) -> the fitted
     pose and FitInfo; 1,000 surface points of the posed template are what is projected."""
     from hoi_perception.metrics import sample_surface
 
     s, r, t = pose
     points = sample_surface(s * np.asarray(vertices, np.float64) @ r.T + t, faces, 1000, seed=0)
-    fit = fit_object_to_mask(points, body_vertices, object_mask, human_mask, k)
+    fit = fit_object_to_mask(points, body_vertices, object_mask, human_mask, k, fitter=fitter)
     a, b = fit.transform[:3, :3], fit.transform[:3, 3]
     return (s * fit.scale, a / fit.scale @ r, a @ t + b), fit

@@ -23,7 +23,7 @@ import numpy as np
 from hoi_perception.paths import shared_data_dir
 from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
-from hoi_perception.runtime.sink import _quat_matrix, atomic_write_bytes
+from hoi_perception.atomic_files import atomic_write_bytes
 
 from .geometry import IMAGE_SIZE
 from .infer import crop_square, mesh_level
@@ -122,7 +122,7 @@ def live_entry(recon, video: Path, kin: CameraIntrinsics, fps: float, n: int, li
         times.append(time.perf_counter() - t0)
         if res is not None:
             p = np.eye(4)
-            p[:3, :3] = _quat_matrix(res.object.pose)
+            p[:3, :3] = res.object.pose.rotation_matrix()
             p[:3, 3] = res.object.pose.position
             poses.append(p)
     live = {"frames": len(frames), "results": len(poses),

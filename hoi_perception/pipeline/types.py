@@ -153,6 +153,13 @@ class Pose:
     def as_vector(self) -> np.ndarray:
         return np.concatenate([self.position, self.orientation])
 
+    def rotation_matrix(self) -> np.ndarray:
+        """(3, 3) rotation of the (unit) quaternion."""
+        x, y, z, w = self.orientation
+        return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                         [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                         [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
 
 @dataclass
 class BodyState:

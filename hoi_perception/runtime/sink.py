@@ -10,22 +10,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from hoi_perception.atomic_files import atomic_write_bytes
 from hoi_perception.pipeline import image_codec
 from hoi_perception.pipeline import msg_convert as mc
-from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, Mesh, Pose
+from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, Mesh
 from hoi_perception.raster import fill_triangles
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class BagSink:
@@ -164,7 +153,7 @@ def overlay(frame: Frame, result: FullBodyResult | HandObjectResult,
             _draw_mesh(img, frame, np.asarray(b.vertices, np.float64), faces, (230, 120, 40))
     for o in objects:
         if o.mesh is not None and len(o.mesh.faces):
-            cam = np.asarray(o.mesh.vertices, np.float64) * o.scale @ _quat_matrix(o.pose).T + np.asarray(o.pose.position)
+            cam = np.asarray(o.mesh.vertices, np.float64) * o.scale @ o.pose.rotation_matrix().T + np.asarray(o.pose.position)
             _draw_mesh(img, frame, cam, o.mesh.faces, (0, 140, 255))
             _draw_contacts(img, frame, cam, o.vertex_contact)
     for b in bodies:
@@ -176,7 +165,7 @@ def overlay(frame: Frame, result: FullBodyResult | HandObjectResult,
             if np.isfinite(u) and np.isfinite(v):
                 cv2.circle(img, (int(u), int(v)), 3, color, -1, cv2.LINE_AA)
     for o in objects:
-        rot = _quat_matrix(o.pose)
+        rot = o.pose.rotation_matrix()
         axes = o.pose.position + 0.1 * rot.T  # rows: tips of x, y, z axes
         pts = _project(np.vstack([o.pose.position, axes]), frame)
         if np.all(np.isfinite(pts)):
@@ -184,13 +173,6 @@ def overlay(frame: Frame, result: FullBodyResult | HandObjectResult,
             for tip, color in zip(pts[1:], ((0, 0, 255), (0, 255, 0), (255, 0, 0))):
                 cv2.line(img, origin, tuple(int(x) for x in tip), color, 2, cv2.LINE_AA)
     return img
-
-
-def _quat_matrix(p: Pose) -> np.ndarray:
-    x, y, z, w = p.orientation
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
 def write_overlay(path: Path, frame: Frame, result, topologies: dict[str, np.ndarray] | None = None) -> None:

@@ -35,6 +35,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from hoi_perception.atomic_files import atomic_write_bytes
+
 FORMAT = "hoi-shards"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -79,21 +81,6 @@ def sha256_file(path, block: int = 1 << 20) -> str:
         while chunk := f.read(block):
             h.update(chunk)
     return h.hexdigest()
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write to a temporary sibling, fsync, then os.replace: readers see old or new, never half."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def encode_array(arr: np.ndarray, compression: str = "none") -> bytes:

@@ -116,3 +116,32 @@ def test_a_large_image_is_fitted_at_a_bounded_size_and_a_thin_mask_survives_it()
     thin[100:300, 200:201] = True  # under half a pixel wide once downscaled
     pose, fit = fit_object_pose(start, BOX.vertices, BOX.faces, _body(1.0, human), thin, big_human, big_k)
     assert np.isfinite(fit.transform).all()
+
+
+def _fitter_cases():
+    """Two fits of different frames: the misplaced box, and the box half behind a body."""
+    truth = _silhouette((1.0, R_TRUE, T_TRUE))
+    far = np.zeros((H, W), bool)
+    far[5:20, 5:20] = True
+    half = np.zeros((H, W), bool)
+    half[:, 64:] = True
+    return [((0.7, R_TRUE, T_TRUE + [0.03, -0.02, 0.0]), truth, far, _body(1.0, far)),
+            ((1.1, R_TRUE, T_TRUE + [-0.02, 0.01, 0.0]), truth & ~half, half, _body(1.0, half))]
+
+
+GPU = pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("device,fuse", [("cpu", False), pytest.param("cuda", False, marks=GPU),
+                                         pytest.param("cuda", True, marks=GPU)])
+def test_torch_fitter_takes_the_numpy_steps(device, fuse):
+    """The GPU path (silhouette_fit_torch) is the same fit: eager on the CPU, a replayed CUDA graph
+    on a GPU (its steps fused by torch.compile, as shipped, or not), refilled for every frame."""
+    from hoi_perception.fullbody.silhouette_fit_torch import TorchFitter
+
+    fitter = TorchFitter(device, compile=fuse)
+    for pose, obj, human, body in _fitter_cases() * 2:  # the second round replays the captured graph
+        (s0, r0, t0), ref = _fit(pose, obj, human, body)
+        (s1, r1, t1), got = fit_object_pose(pose, BOX.vertices, BOX.faces, body, obj, human, K, fitter=fitter)
+        assert abs(s1 - s0) < 1e-6 and np.abs(t1 - t0).max() < 1e-6 and np.abs(r1 - r0).max() < 1e-6
+        assert abs(got.loss_after - ref.loss_after) < 1e-6
