@@ -21,11 +21,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from hoi_perception.atomic_files import atomic_write_bytes
 from hoi_perception.metrics import mask_iou as iou
 from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 from hoi_perception.raster import fill_triangles
-from hoi_perception.atomic_files import atomic_write_bytes
 
 # BEHAVE object -> nearest template of the library (same kind of shape; sizes differ, the
 # network predicts the scale). None: nothing comparable in the library.

@@ -157,12 +157,13 @@ class FullBodyInference:
         from .flip import full_body
         from .silhouette_fit import fit_object_pose
 
-        body = res.get("body_vertices_full")
-        if body is None:
-            body = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)[0][0]
+        if "body_vertices_full" not in res:  # one pass: upsample once, kept for the result's mesh too
+            v, c = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)
+            res["body_vertices_full"], res["body_contact_full"] = v[0], c[0]
         asset = self.library.get(res["object_class"])
         res["object_pose_refined"], res["silhouette_fit"] = fit_object_pose(
-            res["object_pose_refined"], asset.vertices, asset.faces, body, obj, human, k, fitter=self.fitter)
+            res["object_pose_refined"], asset.vertices, asset.faces, res["body_vertices_full"], obj, human, k,
+            fitter=self.fitter)
 
     def _run(self, feeds: dict) -> dict:
         try:
@@ -210,9 +211,7 @@ class FullBodyReconstructor(Reconstructor):
         if object_class is not None:
             self.infer.template(object_class)  # unknown class: error now, not per frame
         self.object_class = object_class
-        from hoi_perception.body.vertex_subset import load_subset
-
-        self.subset = load_subset("body")
+        self.subset = self.infer.subset
         from hoi_perception.synth.engine import body_model
 
         self.faces = body_model().faces.numpy().astype(np.uint32)
@@ -228,7 +227,7 @@ class FullBodyReconstructor(Reconstructor):
         return self.to_result(frame, res)
 
     def full_mesh(self, res: dict) -> tuple[np.ndarray, np.ndarray]:
-        if "body_vertices_full" in res:  # flip-averaged on the full mesh already
+        if "body_vertices_full" in res:  # upsampled already (flip averaging, or for the fit)
             return res["body_vertices_full"], res["body_contact_full"]
         from .flip import full_body
 

@@ -65,13 +65,9 @@ def silhouette(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray, width: i
 
 def silhouette_triangles(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray, width: int, height: int) -> np.ndarray:
     """Exact silhouette by filling every projected triangle (OpenCV); for full-resolution overlays."""
-    uv = project(verts_cam, k)
-    img = np.zeros((height, width), np.uint8)
-    tri = uv[faces]
+    tri = project(verts_cam, k)[faces]
     ok = np.isfinite(tri).all((1, 2))
     lim = 4 * max(width, height)
     ok &= (np.abs(np.nan_to_num(tri, nan=1e9)) < lim).all((1, 2))
     ok &= (verts_cam[faces, 2] > 1e-3).all(1)
-    if ok.any():
-        return fill_triangles(tri[ok], (height, width), shift=2)  # 2 bits of sub-pixel precision
-    return img.astype(bool)
+    return fill_triangles(tri[ok], (height, width), shift=2)  # 2 bits of sub-pixel precision
