@@ -3,11 +3,11 @@
 The same loss gradient and updates as `silhouette_fit._adam`, written for fixed shapes: every
 frame's points, mask pixels and distance / body-depth maps are padded to N_POINTS, N_PIXELS and
 (MAX_SIDE + 1)^2, with weights that zero the padding. On a GPU all steps are then captured once
-as a CUDA graph and replayed per frame: eager, 40 steps are ~1,500 kernel launches, which cost
-more than the numpy steps they replace. The maps and the targets are built on the host by
-`silhouette_fit._Target`, as before. Replayed, the ~8,000 small kernels of the 40 steps still take
-~18 ms on an H200; ``compile`` fuses each step with torch.compile (Triton), which measured ~1 ms, but
-is not the default: a second compiled fitter in one process once failed its graph capture (README).
+as a CUDA graph and replayed per frame: eager, the 40 steps' ~200 small operations each would cost
+more in launches than the numpy steps they replace. The maps and the targets are built on the host by
+`silhouette_fit._Target`, as before. Replayed, the fit still costs ~20 ms per frame on an H200
+(`bench gpu`); ``compile`` fuses each step with torch.compile (Triton), which brought a frame to 8.1 ms
+once, but is not the default: a second compiled fitter in one process once failed its graph capture (README).
 """
 from __future__ import annotations
 
