@@ -29,7 +29,7 @@ N_POINTS = 400         # object points projected per step
 N_PIXELS = 400         # object-mask pixels in the coverage term
 N_OCCLUDER = 1600      # body vertices that mark where the body is in front
 ROTATION_WEIGHT = 0.5  # keeps the orientation near the network's (per radian squared)
-STEPS, LEARNING_RATE = 40, 0.03  # Adam
+STEPS, LEARNING_RATE = 40, 0.03  # Adam; the rate decays over the second half (step_sizes)
 
 
 @dataclass
@@ -177,12 +177,30 @@ def fit_object_to_mask(object_points: np.ndarray, body_vertices: np.ndarray, obj
     return FitInfo(transform, scale, float(np.degrees(np.linalg.norm(params[2:5]))), new_c - centre, before, after)
 
 
+def step_sizes(steps: int, lr: float) -> np.ndarray:
+    """Adam's rate per step: ``lr`` for the first half, then a half cosine down to zero. The loss is
+    piecewise (nearest pixels, points behind the body) and near its floor Adam's normalised steps stay
+    lr-sized, so at a constant rate the last steps wander: a 1 um nudge of the network's object moved
+    the fitted one by > 1 mm in 83 of 900 trials on held-out scenes (47 with the decay and `_adam`'s
+    best step; `bench fullbody`). A decay from the first step stopped short on far starts."""
+    t = np.arange(steps, dtype=np.float64) / max(steps - 1, 1)
+    return lr * 0.5 * (1.0 + np.cos(np.pi * np.clip(2.0 * t - 1.0, 0.0, 1.0)))
+
+
 def _adam(target: _Target, points: np.ndarray, centre: np.ndarray, steps: int, lr: float) -> np.ndarray:
-    """The six fit parameters after `steps` Adam steps on the target's loss."""
+    """The six fit parameters with the lowest loss met in `steps` Adam steps on the target's loss
+    (the start included: the fit never ends worse than the network's own placement)."""
     params, m1, m2 = np.zeros(6), np.zeros(6), np.zeros(6)
-    for step in range(1, steps + 1):
+    best, best_loss = params, np.inf
+    rates = step_sizes(steps, lr)
+    for step in range(1, steps + 2):
         moved = _move(points, centre, params)
-        _, g_p = target.loss(moved, grad=True)
+        loss, g_p = target.loss(moved, grad=True)
+        loss += ROTATION_WEIGHT * float(params[2:5] @ params[2:5])
+        if loss < best_loss:
+            best, best_loss = params, loss
+        if step > steps:  # the last update's result is scored, not moved on from
+            break
         q = moved - (centre + centre[2] * np.array([params[0], params[1], 0.0]))  # about the moved centre
         g = np.empty(6)
         g[:2] = centre[2] * g_p[:, :2].sum(0)
@@ -192,8 +210,8 @@ def _adam(target: _Target, points: np.ndarray, centre: np.ndarray, steps: int, l
         # Adam (beta 0.9 / 0.999, eps 1e-8)
         m1 = 0.9 * m1 + 0.1 * g
         m2 = 0.999 * m2 + 0.001 * g * g
-        params = params - lr * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
-    return params
+        params = params - rates[step - 1] * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
+    return best
 
 
 def fit_object_pose(pose: tuple[float, np.ndarray, np.ndarray], vertices: np.ndarray, faces: np.ndarray,

@@ -1,13 +1,14 @@
 """The silhouette fit's Adam steps (`silhouette_fit.py`) in torch, for a GPU.
 
-The same loss gradient and updates as `silhouette_fit._adam`, written for fixed shapes: every
-frame's points, mask pixels and distance / body-depth maps are padded to N_POINTS, N_PIXELS and
-(MAX_SIDE + 1)^2, with weights that zero the padding. On a GPU all steps are then captured once
-as a CUDA graph and replayed per frame: eager, the 40 steps' ~200 small operations each would cost
-more in launches than the numpy steps they replace. The maps and the targets are built on the host by
-`silhouette_fit._Target`, as before. Replayed, the fit still costs ~20 ms per frame on an H200
-(`bench gpu`); ``compile`` fuses each step with torch.compile (Triton), which brought a frame to 8.1 ms
-once, but is not the default: a second compiled fitter in one process once failed its graph capture (README).
+The same loss, gradient, rates and best-step choice as `silhouette_fit._adam`, written for fixed
+shapes: every frame's points, mask pixels and distance / body-depth maps are padded to N_POINTS,
+N_PIXELS and (MAX_SIDE + 1)^2, with weights that zero the padding. On a GPU all steps are then
+captured once as a CUDA graph and replayed per frame: eager, the 40 steps' ~200 small operations
+each would cost more in launches than the numpy steps they replace. The maps and the targets are
+built on the host by `silhouette_fit._Target`, as before. Replayed, the fit cost ~20 ms per frame
+on an H200 (`bench gpu`, measured before each step also scored its loss for the best step);
+``compile`` fuses each step with torch.compile (Triton), which brought a frame to 8.1 ms once, but
+is not the default: a second compiled fitter in one process once failed its graph capture (README).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import logging
 import numpy as np
 import torch
 
-from .silhouette_fit import LEARNING_RATE, MAX_SIDE, N_PIXELS, N_POINTS, ROTATION_WEIGHT, STEPS, _Target
+from .silhouette_fit import LEARNING_RATE, MAX_SIDE, N_PIXELS, N_POINTS, ROTATION_WEIGHT, STEPS, _Target, step_sizes
 
 SIDE = MAX_SIDE + 1  # the distance field carries one padding row and column
 log = logging.getLogger("hoi_perception.fullbody")
@@ -46,9 +47,10 @@ class TorchFitter:
         self.device, self.steps, self.lr = torch.device(device), int(steps), float(lr)
         self.use_graph = bool(cuda_graph) and self.device.type == "cuda"
         f64 = dict(dtype=torch.float64, device=self.device)
-        # Adam's bias corrections per step, as tensors: a compiled step then serves every step
+        # Adam's bias corrections and rate per step, as tensors: a compiled step then serves every step
         k = torch.arange(1, self.steps + 1, dtype=torch.float64)
-        self.bias = torch.stack([1 - 0.9 ** k, 1 - 0.999 ** k], 1).to(self.device)
+        rates = torch.from_numpy(step_sizes(self.steps, self.lr))
+        self.bias = torch.stack([1 - 0.9 ** k, 1 - 0.999 ** k, rates], 1).to(self.device)
         self.step_fn = self._step
         # static inputs, refilled per frame
         self.points = torch.zeros(N_POINTS, 3, **f64)
@@ -128,28 +130,40 @@ class TorchFitter:
         self.graph = graph
 
     def _steps(self) -> torch.Tensor:
+        """`silhouette_fit._adam`: the parameters with the lowest loss met, the start included."""
         params = torch.zeros_like(self.params)
         m1, m2 = torch.zeros_like(params), torch.zeros_like(params)
+        best, best_loss = params, torch.full_like(params[0], float("inf"))
         for step in range(self.steps):
-            params, m1, m2 = self.step_fn(params, m1, m2, self.bias[step])
-        return params
+            params, m1, m2, best, best_loss = self.step_fn(params, m1, m2, best, best_loss, self.bias[step])
+        loss, _ = self._loss_gradient(params)  # the last update's result is scored too
+        return torch.where(loss < best_loss, params, best)
 
-    def _step(self, params, m1, m2, bias):
-        """One Adam step (`bias`: 1 - 0.9^t, 1 - 0.999^t) -> params, m1, m2."""
+    def _loss_gradient(self, params):
+        """The fit's loss (with the rotation term) at ``params``, the moved points' gradient, and the
+        points relative to the moved centre."""
         c, cz = self.centre, self.centre[2]
         shift = cz * torch.stack([params[0], params[1], torch.zeros_like(cz)])
         moved = torch.exp(params[5]) * (self.points - c) @ rotvec_matrix(params[2:5]).T + c + shift
-        g_p = self._gradient(moved)
-        q = moved - (c + shift)
+        loss, g_p = self._gradient(moved)
+        return loss + ROTATION_WEIGHT * (params[2:5] * params[2:5]).sum(), (g_p, moved - (c + shift))
+
+    def _step(self, params, m1, m2, best, best_loss, bias):
+        """One Adam step (`bias`: 1 - 0.9^t, 1 - 0.999^t, the step's rate), the best parameters so far
+        kept -> params, m1, m2, best, best_loss."""
+        cz = self.centre[2]
+        loss, (g_p, q) = self._loss_gradient(params)
+        better = loss < best_loss
+        best, best_loss = torch.where(better, params, best), torch.where(better, loss, best_loss)
         g = torch.cat([cz * g_p[:, :2].sum(0),
                        torch.linalg.cross(q, g_p).sum(0) + 2.0 * ROTATION_WEIGHT * params[2:5],
                        (g_p * q).sum()[None]])
         m1 = 0.9 * m1 + 0.1 * g
         m2 = 0.999 * m2 + 0.001 * g * g
-        return params - self.lr * (m1 / bias[0]) / (torch.sqrt(m2 / bias[1]) + 1e-8), m1, m2
+        return params - bias[2] * (m1 / bias[0]) / (torch.sqrt(m2 / bias[1]) + 1e-8), m1, m2, best, best_loss
 
-    def _gradient(self, p: torch.Tensor) -> torch.Tensor:
-        """d loss / d p (N, 3): `silhouette_fit._Target.loss`'s gradient, padding weighted out."""
+    def _gradient(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`silhouette_fit._Target.loss` and its gradient d loss / d p (N, 3), padding weighted out."""
         fx, fy, cx, cy, w, h, norm, tol = self.scalars
         z = torch.clamp(p[:, 2], min=1e-3)
         u, v = fx * p[:, 0] / z + cx, fy * p[:, 1] / z + cy
@@ -182,5 +196,8 @@ class TorchFitter:
         pull = torch.where(active[:, None], -gap / (torch.clamp(reach, min=1e-12)[:, None] * norm) * self.pixel_w[:, None],
                            torch.zeros_like(gap))
         g_uv = g_uv.index_add(0, nearest, pull)
-        return torch.stack([g_uv[:, 0] * fx / z, g_uv[:, 1] * fy / z,
-                            -(g_uv[:, 0] * fx * p[:, 0] + g_uv[:, 1] * fy * p[:, 1]) / (z * z)], 1)
+        field = (1 - ay) * ((1 - ax) * d00 + ax * d01) + ay * ((1 - ax) * d10 + ax * d11)
+        loss = ((seen * (field + hyp / norm)) * self.point_w).sum() \
+            + (torch.clamp(reach - tol, min=0) / norm * self.pixel_w).sum()
+        return loss, torch.stack([g_uv[:, 0] * fx / z, g_uv[:, 1] * fy / z,
+                                  -(g_uv[:, 0] * fx * p[:, 0] + g_uv[:, 1] * fy * p[:, 1]) / (z * z)], 1)

@@ -145,3 +145,22 @@ def test_torch_fitter_takes_the_numpy_steps(device, fuse):
         (s1, r1, t1), got = fit_object_pose(pose, BOX.vertices, BOX.faces, body, obj, human, K, fitter=fitter)
         assert abs(s1 - s0) < 1e-6 and np.abs(t1 - t0).max() < 1e-6 and np.abs(r1 - r0).max() < 1e-6
         assert abs(got.loss_after - ref.loss_after) < 1e-6
+
+
+def test_the_rate_decays_over_the_second_half_and_the_fit_never_ends_worse_than_it_started():
+    from hoi_perception.fullbody.silhouette_fit import LEARNING_RATE, STEPS, step_sizes
+
+    rates = step_sizes(STEPS, LEARNING_RATE)
+    assert np.all(rates[: STEPS // 2] == LEARNING_RATE) and rates[-1] < 1e-12 and np.all(np.diff(rates) <= 0)
+    # started where the mask is already explained (at the truth; the hidden half behind a body in
+    # front), the steps' first lr-sized moves lead away (at a constant rate the truth ended with 100x
+    # its loss); the best placement met comes back
+    full = _silhouette((1.0, R_TRUE, T_TRUE))
+    far, human = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    far[5:20, 5:20] = True
+    human[:, int(np.median(np.nonzero(full)[1])):] = True
+    at_truth = [((1.0, R_TRUE, T_TRUE), full, far, _body(1.0, far)),
+                ((1.0, R_TRUE, T_TRUE), full & ~human, human, _body(0.9, human))]
+    for pose, obj, hum, body in _fitter_cases() + at_truth:
+        _, fit = _fit(pose, obj, hum, body)
+        assert fit.loss_after <= fit.loss_before + 1e-12
