@@ -13,9 +13,10 @@ object mask, as the reconstructor does; the figures without the fit are printed 
 Accuracy (metrics.md, hoi_perception.metrics): one similarity Procrustes on human + object
 vertices concatenated, 6,000 surface samples per mesh, CD in cm; contact = body vertices
 within 5 cm of the object, precision/recall of the predicted set (probability > 0.5) on the
-full anny mesh, averaged over scenes. The object template is given (the object identity is
-known, as on BEHAVE, where CONTHO/CrossHOI use the annotated object's template); every
-held-out object is unseen in training. Figures are on SYNTHETIC held-out data, not BEHAVE.
+full anny mesh, averaged over scenes; beside them per-scene contact F1 and the threshold-free
+average precision of the contact probabilities (metrics.contact_average_precision). The object
+template is given (the object identity is known, as on BEHAVE, where CONTHO/CrossHOI use the
+annotated object's template); every held-out object is unseen in training. Figures are on SYNTHETIC held-out data, not BEHAVE.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ from hoi_perception.fullbody.data import load_scenes, view_masks  # noqa: E402
 from hoi_perception.fullbody.model import CrossHOI, ModelConfig  # noqa: E402
 from hoi_perception.fullbody.reconstructor import load_weights  # noqa: E402
 from hoi_perception.metrics import (  # noqa: E402
-    contact_precision_recall, hoi_chamfer, paired_difference_by_name, similarity_transform)
+    contact_average_precision, contact_f1, contact_precision_recall, hoi_chamfer, paired_difference_by_name,
+    similarity_transform)
 
 NOTE = "synthetic held-out data (unseen objects and seeds), not BEHAVE"
 TRAIN_NOTE = "synthetic TRAINING-split data (objects the network was trained on), not BEHAVE"
@@ -163,7 +165,8 @@ def evaluate(pred: dict, gts: list, faces: np.ndarray, init: bool = False) -> tu
         obj = s * g["object_full"] @ r.T + t
         cd = hoi_chamfer(pred[key_b][i], obj, g["body"], g["object"], faces, g["object_faces"])
         p, rc = contact_precision_recall(pred["body_contact_full"][i] > 0.5, g["contact"])
-        rows.append((cd["cd_human_cm"], cd["cd_object_cm"], p, rc, g["occlusion"]))
+        ap = contact_average_precision(pred["body_contact_full"][i], g["contact"])
+        rows.append((cd["cd_human_cm"], cd["cd_object_cm"], p, rc, g["occlusion"], contact_f1(p, rc), ap))
     a = np.array(rows)
     occl = a[:, 4] > OCCLUDED
     res = {"cd_human_cm": float(a[:, 0].mean()), "cd_object_cm": float(a[:, 1].mean()),
@@ -174,6 +177,10 @@ def evaluate(pred: dict, gts: list, faces: np.ndarray, init: bool = False) -> tu
     if occl.any():
         res["occluded"] = {"cd_human_cm": float(a[occl, 0].mean()), "cd_object_cm": float(a[occl, 1].mean()),
                            "contact_precision": float(a[occl, 2].mean()), "contact_recall": float(a[occl, 3].mean())}
+    # one-figure contact summaries: F1 at 0.5 and the threshold-free average precision (scenes with contact)
+    res["contact_f1"] = float(a[:, 5].mean())
+    res["contact_ap"] = float(np.nanmean(a[:, 6])) if np.isfinite(a[:, 6]).any() else float("nan")
+    res["n_with_contact"] = int(np.isfinite(a[:, 6]).sum())
     return res, a
 
 
@@ -190,6 +197,17 @@ def paired_by_scene(rows_a: np.ndarray, rows_b: np.ndarray) -> dict:
         if sel.sum() < 2:
             continue
         out[subset] = paired_difference_by_name(rows_a[sel, :4], rows_b[sel, :4], METRICS)
+    return out
+
+
+def paired_contact_summary(rows_a: np.ndarray, rows_b: np.ndarray) -> dict:
+    """Per-scene a - b of contact F1 and average precision, on all and the occluded scenes with a
+    true contact (AP is undefined without one)."""
+    out = {}
+    has = np.isfinite(rows_a[:, 6]) & np.isfinite(rows_b[:, 6])
+    for subset, sel in (("all", has), ("occluded", has & (rows_a[:, 4] > OCCLUDED))):
+        if sel.sum() >= 2:
+            out[subset] = paired_difference_by_name(rows_a[sel][:, 5:7], rows_b[sel][:, 5:7], ("contact_f1", "contact_ap"))
     return out
 
 
@@ -292,6 +310,7 @@ def main(argv=None) -> int:
         if flip:  # the network's single pass, neither averaged nor fitted
             results[name + "_one_pass"], rows[name + "_one_pass"] = evaluate(one, gts, faces)
     results["cross_minus_single"] = paired_by_scene(rows["cross_view"], rows["single_view"])
+    results["cross_minus_single_contact"] = paired_contact_summary(rows["cross_view"], rows["single_view"])
     if fit:
         results["fit_minus_no_fit"] = {n: paired_by_scene(rows[n], rows[n + "_no_fit"])
                                        for n in ("cross_view", "single_view")}
@@ -354,6 +373,14 @@ def main(argv=None) -> int:
                 f"{d[m]['mean']:+{w}.3f}" for m, w in zip(METRICS, (12, 13, 10, 10)))
                   + "   (per-scene mean; standard errors " + " / ".join(f"{d[m]['sem']:.3f}" for m in METRICS)
                   + f"; {d['n']} scenes, one seed per network)")
+    for name in ("cross_view", "single_view"):
+        r = results[name]
+        print(f"{name:22s} contact F1 {r['contact_f1']:.3f}, average precision {r['contact_ap']:.3f} "
+              f"({r['n_with_contact']} scenes with contact)")
+    for subset, d in results["cross_minus_single_contact"].items():
+        print(f"cross - single, {subset}: contact F1 {d['contact_f1']['mean']:+.4f} ± {d['contact_f1']['sem']:.4f}, "
+              f"AP {d['contact_ap']['mean']:+.4f} ± {d['contact_ap']['sem']:.4f} (per-scene mean ± standard error, "
+              f"{d['n']} scenes with contact)")
     if "fit_sensitivity" in results:
         f = results["fit_sensitivity"]
         print(f"object fit, cross-view: the network's object nudged by {1e6 * f['nudge_m']:.0f} um moved the fitted one "

@@ -257,6 +257,27 @@ def contact_precision_recall(pred_mask, gt_mask) -> tuple[float, float]:
     return (tp / npred if npred else 0.0), (tp / ngt if ngt else 0.0)
 
 
+def contact_f1(precision: float, recall: float) -> float:
+    """Harmonic mean of contact precision and recall (0 when both are 0)."""
+    return 2.0 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+
+
+def contact_average_precision(probs, gt_mask) -> float:
+    """Average precision of per-vertex contact probabilities against the ground-truth set: the mean,
+    over the true contact vertices, of the precision among the vertices ranked at or above each
+    (no interpolation; ties broken by vertex order). Threshold-free, so two models that trade
+    precision for recall at 0.5 compare on one figure. NaN where there is no true contact."""
+    p = np.asarray(probs, dtype=np.float64).ravel()
+    g = np.asarray(gt_mask, dtype=bool).ravel()
+    if p.shape != g.shape:
+        raise ValueError("probabilities and mask must have the same length")
+    if not g.any():
+        return float("nan")
+    hits = g[np.argsort(-p, kind="stable")]
+    tp = np.cumsum(hits)
+    return float((tp[hits] / (np.flatnonzero(hits) + 1.0)).mean())
+
+
 def mask_iou(pred, gt, empty: float = 0.0) -> float:
     """Intersection over union of two boolean masks of one shape; `empty` when both are empty
     (0 where an empty prediction should score nothing, NaN to leave the pair out of a mean)."""

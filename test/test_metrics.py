@@ -135,6 +135,16 @@ def test_contact_precision_recall():
     assert M.contact_precision_recall(np.zeros(5, bool), g) == (0.0, 0.0)
 
 
+def test_contact_f1_and_average_precision_by_hand():
+    assert M.contact_f1(2 / 3, 2 / 3) == pytest.approx(2 / 3) and M.contact_f1(0.0, 0.0) == 0.0
+    g = np.array([1, 0, 1, 0, 1], bool)
+    # ranked 0.9 (hit), 0.8 (miss), 0.7 (hit), 0.2 (miss), 0.1 (hit): (1/1 + 2/3 + 3/5) / 3
+    probs = np.array([0.9, 0.8, 0.7, 0.2, 0.1])
+    assert M.contact_average_precision(probs, g) == pytest.approx((1 + 2 / 3 + 3 / 5) / 3)
+    assert M.contact_average_precision(g.astype(float), g) == 1.0  # every contact ranked first
+    assert np.isnan(M.contact_average_precision(probs, np.zeros(5, bool)))
+
+
 def test_mask_iou_known_overlap_and_empty_convention():
     a = np.zeros((4, 4), bool)
     b = np.zeros((4, 4), bool)

@@ -32,6 +32,7 @@ def test_release_records_the_baseline_config_and_the_bench_reads_it(engine_datas
     assert bench.main(["--data", str(scenes), "--model", str(out), "--no-latency", "--json"]) == 0
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert results["scenes"] >= 2 and {"cross_view", "single_view"} <= set(results)
+    assert 0.0 <= results["cross_view"]["contact_f1"] <= 1.0 and "cross_minus_single_contact" in results
     # scored as the card ships it (flip-averaged, object fitted), with the network's single pass and
     # the unfitted objects beside it
     assert results["flip_average"] is True and {"cross_view_one_pass", "flip_minus_one_pass"} <= set(results)
