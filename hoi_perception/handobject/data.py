@@ -11,7 +11,6 @@ import numpy as np
 from hoi_perception.synth.engine import decode_png
 
 from .geometry import (
-    GRID_RES,
     IMAGE_SIZE,
     MASK_SIZE,
     aligned_from_canonical,

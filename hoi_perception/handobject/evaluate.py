@@ -8,7 +8,6 @@ import numpy as np
 from hoi_perception import metrics as M
 
 from .data import clip_item
-from .geometry import IMAGE_SIZE
 
 
 def gt_mesh_aligned(arrays: dict, meta: dict, ref: int = 0):

@@ -21,7 +21,7 @@ from .data import MAX_FRAMES, intrinsics_vector
 from .flip import flip_clip, merge_flipped
 from .flow import FLOW_INPUTS
 from .flow import sample as flow_sample
-from .geometry import IMAGE_SIZE, MASK_SIZE, decode_point
+from .geometry import IMAGE_SIZE, MASK_SIZE
 from .mesh import EmptyShapeError, occupancy_to_mesh
 from .pose import decode_poses, depth_points, refine_translation, refine_with_depth, track_mask_centroids
 
@@ -275,7 +275,6 @@ def net_variant(model_dir: Path) -> str:
 
 def load_torch_model(model_dir: Path):
     """The network from `model.safetensors` (fp16 weights, fp32 compute) + `net_config.json`."""
-    import torch
     from safetensors.torch import load_file
 
     from .model import HandObjectNet, NetConfig

@@ -6,7 +6,7 @@ import numpy as np
 
 from hoi_perception.raster import fill_triangles
 
-from .geometry import GRID_RES, GRID_SIDE
+from .geometry import GRID_SIDE
 
 
 class EmptyShapeError(ValueError):

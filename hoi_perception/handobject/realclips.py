@@ -25,10 +25,9 @@ from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 from hoi_perception.atomic_files import atomic_write_bytes
 
-from .geometry import IMAGE_SIZE
 from .infer import crop_square, mesh_level
 from .mesh import silhouette_triangles
-from .pose import iou, pose_jitter
+from .pose import pose_jitter
 
 
 def read_frames(path: Path, indices) -> list[np.ndarray]:

@@ -1,6 +1,4 @@
 """Torch vs ONNX Runtime equality, bad inputs, and the shipped model through the registry."""
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
