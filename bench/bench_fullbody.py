@@ -16,7 +16,8 @@ within 5 cm of the object, precision/recall of the predicted set (probability > 
 full anny mesh, averaged over scenes; beside them per-scene contact F1 and the threshold-free
 average precision of the contact probabilities (metrics.contact_average_precision). The object
 template is given (the object identity is known, as on BEHAVE, where CONTHO/CrossHOI use the
-annotated object's template); every held-out object is unseen in training. Figures are on SYNTHETIC held-out data, not BEHAVE.
+annotated object's template); every held-out object is unseen in training. Figures are on
+SYNTHETIC held-out data, not BEHAVE.
 """
 from __future__ import annotations
 
