@@ -39,7 +39,7 @@ from hoi_perception.fullbody.data import load_scenes, view_masks  # noqa: E402
 from hoi_perception.fullbody.model import CrossHOI, ModelConfig  # noqa: E402
 from hoi_perception.fullbody.reconstructor import load_weights  # noqa: E402
 from hoi_perception.metrics import (  # noqa: E402
-    contact_average_precision, contact_f1, contact_precision_recall, hoi_chamfer, paired_difference_by_name,
+    contact_average_precision, contact_precision_recall, f1_score, hoi_chamfer, paired_difference_by_name,
     similarity_transform)
 
 NOTE = "synthetic held-out data (unseen objects and seeds), not BEHAVE"
@@ -128,11 +128,12 @@ def fit_to_masks(pred: dict, gts: list) -> dict:
     return out
 
 
-def fit_sensitivity(pred: dict, gts: list, trials: int, nudge_m: float = 1e-6) -> dict:
-    """How far the fitted object moves when the network's object is nudged by ``nudge_m`` (Gaussian per
-    vertex, `trials` seeds): the scale of backend-to-backend differences (CPU vs GPU, torch vs ORT
-    differ by ~1e-6 m before the fit). Max vertex motion per scene and trial, cm."""
-    fitted = fit_to_masks(pred, gts)["object_vertices"]
+def fit_sensitivity(pred: dict, fitted: dict, gts: list, trials: int, nudge_m: float = 1e-6) -> dict:
+    """How far the fitted object (`fitted`: fit_to_masks(pred, gts)) moves when the network's object
+    is nudged by ``nudge_m`` (Gaussian per vertex, `trials` seeds): the scale of backend-to-backend
+    differences (CPU vs GPU, torch vs ORT differ by ~1e-6 m before the fit). Max vertex motion per
+    scene and trial, cm."""
+    fitted = fitted["object_vertices"]
     moved = []
     for seed in range(trials):
         noise = np.random.default_rng(1000 + seed).normal(0.0, nudge_m, pred["object_vertices"].shape)
@@ -167,7 +168,7 @@ def evaluate(pred: dict, gts: list, faces: np.ndarray, init: bool = False) -> tu
         cd = hoi_chamfer(pred[key_b][i], obj, g["body"], g["object"], faces, g["object_faces"])
         p, rc = contact_precision_recall(pred["body_contact_full"][i] > 0.5, g["contact"])
         ap = contact_average_precision(pred["body_contact_full"][i], g["contact"])
-        rows.append((cd["cd_human_cm"], cd["cd_object_cm"], p, rc, g["occlusion"], contact_f1(p, rc), ap))
+        rows.append((cd["cd_human_cm"], cd["cd_object_cm"], p, rc, g["occlusion"], f1_score(p, rc), ap))
     a = np.array(rows)
     occl = a[:, 4] > OCCLUDED
     res = {"cd_human_cm": float(a[:, 0].mean()), "cd_object_cm": float(a[:, 1].mean()),
@@ -303,11 +304,12 @@ def main(argv=None) -> int:
         one, merged = predict(net, data, flip=flip)
         results[name + "_initial"], _ = evaluate(one, gts, faces, init=True)
         shipped = merged if flip else one
-        results[name], rows[name] = evaluate(fit_to_masks(shipped, gts) if fit else shipped, gts, faces)
+        fitted = fit_to_masks(shipped, gts) if fit else shipped
+        results[name], rows[name] = evaluate(fitted, gts, faces)
         if fit:
             results[name + "_no_fit"], rows[name + "_no_fit"] = evaluate(shipped, gts, faces)
             if name == "cross_view" and args.fit_trials > 0:
-                results["fit_sensitivity"] = fit_sensitivity(shipped, gts, args.fit_trials)
+                results["fit_sensitivity"] = fit_sensitivity(shipped, fitted, gts, args.fit_trials)
         if flip:  # the network's single pass, neither averaged nor fitted
             results[name + "_one_pass"], rows[name + "_one_pass"] = evaluate(one, gts, faces)
     results["cross_minus_single"] = paired_by_scene(rows["cross_view"], rows["single_view"])

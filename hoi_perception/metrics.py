@@ -19,6 +19,7 @@ __all__ = [
     "similarity_transform", "apply_similarity", "align_human_object",
     "sample_surface", "chamfer_distance", "hoi_chamfer",
     "closest_point_on_triangles", "point_mesh_distance", "contact_labels", "contact_precision_recall",
+    "f1_score", "contact_average_precision",
     "chamfer_squared", "hand_object_chamfer_cm2", "fscore", "fscore_precision_recall", "align_object_icp",
     "rotation_error_deg", "translation_error", "symmetric_rotation_error_deg", "add", "add_s",
     "rpe", "ate",
@@ -257,8 +258,8 @@ def contact_precision_recall(pred_mask, gt_mask) -> tuple[float, float]:
     return (tp / npred if npred else 0.0), (tp / ngt if ngt else 0.0)
 
 
-def contact_f1(precision: float, recall: float) -> float:
-    """Harmonic mean of contact precision and recall (0 when both are 0)."""
+def f1_score(precision: float, recall: float) -> float:
+    """Harmonic mean of a precision and a recall (0 when both are 0)."""
     return 2.0 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
 
 
@@ -316,8 +317,7 @@ def fscore_precision_recall(pred_pts, gt_pts, threshold: float) -> tuple[float, 
     p, g = _points(pred_pts, "pred_pts"), _points(gt_pts, "gt_pts")
     prec = float((_nn_dist(p, g) <= threshold).mean())
     rec = float((_nn_dist(g, p) <= threshold).mean())
-    f = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
-    return f, prec, rec
+    return f1_score(prec, rec), prec, rec
 
 
 def fscore(pred_pts, gt_pts, threshold: float) -> float:
@@ -550,8 +550,7 @@ def _damon_one(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float, float]:
         return 0.0, 1.0, 0.0
     tp = np.count_nonzero(pred & gt)
     p, r = tp / npred, tp / ngt
-    f = 2 * p * r / (p + r) if p + r > 1e-10 else 0.0
-    return p, r, f
+    return p, r, f1_score(p, r)
 
 
 def damon_contact_scores(pred_probs, gt_labels, threshold: float = 0.5, vertices=None, faces=None) -> dict:

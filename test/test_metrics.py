@@ -136,7 +136,7 @@ def test_contact_precision_recall():
 
 
 def test_contact_f1_and_average_precision_by_hand():
-    assert M.contact_f1(2 / 3, 2 / 3) == pytest.approx(2 / 3) and M.contact_f1(0.0, 0.0) == 0.0
+    assert M.f1_score(2 / 3, 2 / 3) == pytest.approx(2 / 3) and M.f1_score(0.0, 0.0) == 0.0
     g = np.array([1, 0, 1, 0, 1], bool)
     # ranked 0.9 (hit), 0.8 (miss), 0.7 (hit), 0.2 (miss), 0.1 (hit): (1/1 + 2/3 + 3/5) / 3
     probs = np.array([0.9, 0.8, 0.7, 0.2, 0.1])
