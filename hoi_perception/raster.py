@@ -1,4 +1,4 @@
-"""Filled silhouettes of projected triangle meshes (OpenCV, no GL context).
+"""Pinhole projection and filled silhouettes of projected triangle meshes (OpenCV, no GL context).
 
 Every triangle is filled on its own: `cv2.fillPoly` given all triangles at once fills by an
 even-odd rule, so where triangles overlap (the front and back of any closed mesh) it leaves holes,
@@ -8,6 +8,20 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+
+def pinhole_project(points: np.ndarray, k: np.ndarray, min_depth: float | None = None) -> np.ndarray:
+    """Camera-frame points (N, 3), metres, REP 103 optical frame -> pixels (N, 2) for a 3x3 K.
+
+    min_depth None: points at or behind the camera (z <= 1 um) give NaN, for drawing and scoring.
+    A number: depths are clamped to it, so every point stays finite (the silhouette fit needs a
+    value and a gradient for each vertex, even one that has crossed the camera plane)."""
+    p = np.asarray(points, np.float64).reshape(-1, 3)
+    if min_depth is None:
+        z = np.where(p[:, 2] > 1e-6, p[:, 2], np.nan)
+    else:
+        z = np.maximum(p[:, 2], min_depth)
+    return np.stack([k[0, 0] * p[:, 0] / z + k[0, 2], k[1, 1] * p[:, 1] / z + k[1, 2]], axis=1)
 
 
 def fill_triangles(triangles: np.ndarray, shape: tuple[int, int], shift: int = 0) -> np.ndarray:

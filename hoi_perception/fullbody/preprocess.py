@@ -91,10 +91,3 @@ def uncrop_points(uv_crop: np.ndarray, affine: np.ndarray) -> np.ndarray:
 
 def crop_points(uv_image: np.ndarray, affine: np.ndarray) -> np.ndarray:
     return np.asarray(uv_image, np.float64) * affine[0, 0] + affine[:, 2]
-
-
-def project_image(points: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Camera-frame points (N,3) -> image pixels (N,2)."""
-    p = np.asarray(points, np.float64)
-    z = np.clip(p[:, 2], 1e-6, None)
-    return np.stack([k[0, 0] * p[:, 0] / z + k[0, 2], k[1, 1] * p[:, 1] / z + k[1, 2]], axis=1)

@@ -25,7 +25,7 @@ from hoi_perception.atomic_files import atomic_write_bytes
 from hoi_perception.metrics import mask_iou as iou
 from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
-from hoi_perception.raster import fill_triangles
+from hoi_perception.raster import fill_triangles, pinhole_project
 
 # BEHAVE object -> nearest template of the library (same kind of shape; sizes differ, the
 # network predicts the scale). None: nothing comparable in the library.
@@ -82,11 +82,6 @@ def find_items(root: Path) -> list[dict]:
 
 def rasterize(points_2d: np.ndarray, faces: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return fill_triangles(points_2d[faces], shape)
-
-
-def project(v: np.ndarray, k: np.ndarray) -> np.ndarray:
-    z = np.clip(v[:, 2], 1e-3, None)
-    return np.stack([k[0, 0] * v[:, 0] / z + k[0, 2], k[1, 1] * v[:, 1] / z + k[1, 2]], 1)
 
 
 def draw_mesh(canvas: np.ndarray, pts2d: np.ndarray, depth: np.ndarray, faces: np.ndarray, colour, alpha=0.6):
@@ -158,7 +153,7 @@ def measure(it: dict, args, out: Path, lib, recons: dict) -> dict:
     ov = float(obj.scale[0]) * asset.vertices @ r.T + obj.pose.position
     k = intr.matrix
     faces_b = recon.faces.astype(np.int64)
-    pb, po = project(body.vertices, k), project(ov, k)
+    pb, po = pinhole_project(body.vertices, k, 1e-3), pinhole_project(ov, k, 1e-3)
     sil_b, sil_o = rasterize(pb, faces_b, (h, w)), rasterize(po, asset.faces, (h, w))
     row = {"id": it["id"], "image": str(it["image"]), "object_name": name, "template": obj.template_id,
            "class_name": obj.class_name, "status": status, "hfov_deg": hfov,

@@ -23,9 +23,11 @@ from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from hoi_perception.pipeline.types import InputError
+from hoi_perception.raster import pinhole_project
 
 MAX_SIDE = 160         # masks are downscaled to this side for the distance transform
 N_POINTS = 400         # object points projected per step
+MIN_DEPTH = 1e-3       # m; depths clamped here, so a point that crossed the camera plane still has a gradient
 N_PIXELS = 400         # object-mask pixels in the coverage term
 N_OCCLUDER = 1600      # body vertices that mark where the body is in front
 ROTATION_WEIGHT = 0.5  # keeps the orientation near the network's (per radian squared)
@@ -84,8 +86,8 @@ class _Target:
     def _body_depth(self, body: np.ndarray, person: np.ndarray) -> np.ndarray:
         """Depth of the body's nearest vertex per pixel of the person mask (inf elsewhere)."""
         h, w = self.shape
-        ok = body[:, 2] > 1e-3
-        uv = np.round(self.project(body[ok])).astype(int)
+        ok = body[:, 2] > MIN_DEPTH
+        uv = np.round(pinhole_project(body[ok], self.k, MIN_DEPTH)).astype(int)
         z = body[ok, 2]
         inside = (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
         depth = np.full(self.shape, 1e6, np.float32)
@@ -94,16 +96,12 @@ class _Target:
         depth = cv2.erode(depth, np.ones((5, 5), np.uint8))
         return np.where(person & (depth < 1e5), depth, np.inf)
 
-    def project(self, p: np.ndarray) -> np.ndarray:
-        z = np.maximum(p[:, 2], 1e-3)
-        return np.stack([self.k[0, 0] * p[:, 0] / z + self.k[0, 2], self.k[1, 1] * p[:, 1] / z + self.k[1, 2]], 1)
-
     def loss(self, p: np.ndarray, grad: bool = False):
         """Mean outside cost of the points + mean coverage cost of the pixels; with `grad`, also
         d loss / d p (N, 3)."""
         h, w = self.shape
-        z = np.maximum(p[:, 2], 1e-3)
-        uv = self.project(p)
+        z = np.maximum(p[:, 2], MIN_DEPTH)
+        uv = pinhole_project(p, self.k, MIN_DEPTH)
         # bilinear sample of the distance field, the position clamped to the image (border padding)
         uc, vc = np.clip(uv[:, 0], 0, w - 1), np.clip(uv[:, 1], 0, h - 1)
         x0, y0 = np.floor(uc).astype(int), np.floor(vc).astype(int)
@@ -196,11 +194,12 @@ def _adam(target: _Target, points: np.ndarray, centre: np.ndarray, steps: int, l
     rates = step_sizes(steps, lr)
     for step in range(1, steps + 2):
         moved = _move(points, centre, params)
-        loss, g_p = target.loss(moved, grad=True)
+        last = step > steps  # the last update's result is scored, not moved on from: no gradient
+        loss, g_p = (target.loss(moved), None) if last else target.loss(moved, grad=True)
         loss += ROTATION_WEIGHT * float(params[2:5] @ params[2:5])
         if loss < best_loss:
             best, best_loss = params, loss
-        if step > steps:  # the last update's result is scored, not moved on from
+        if last:
             break
         q = moved - (centre + centre[2] * np.array([params[0], params[1], 0.0]))  # about the moved centre
         g = np.empty(6)

@@ -17,7 +17,7 @@ import logging
 import numpy as np
 import torch
 
-from .silhouette_fit import LEARNING_RATE, MAX_SIDE, N_PIXELS, N_POINTS, ROTATION_WEIGHT, STEPS, _Target, step_sizes
+from .silhouette_fit import LEARNING_RATE, MAX_SIDE, MIN_DEPTH, N_PIXELS, N_POINTS, ROTATION_WEIGHT, STEPS, _Target, step_sizes
 
 SIDE = MAX_SIDE + 1  # the distance field carries one padding row and column
 log = logging.getLogger("hoi_perception.fullbody")
@@ -165,7 +165,7 @@ class TorchFitter:
     def _gradient(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`silhouette_fit._Target.loss` and its gradient d loss / d p (N, 3), padding weighted out."""
         fx, fy, cx, cy, w, h, norm, tol = self.scalars
-        z = torch.clamp(p[:, 2], min=1e-3)
+        z = torch.clamp(p[:, 2], min=MIN_DEPTH)
         u, v = fx * p[:, 0] / z + cx, fy * p[:, 1] / z + cy
         uc, vc = torch.minimum(torch.clamp(u, min=0), w - 1), torch.minimum(torch.clamp(v, min=0), h - 1)
         x0, y0 = torch.floor(uc), torch.floor(vc)

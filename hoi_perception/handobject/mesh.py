@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from hoi_perception.raster import fill_triangles
+from hoi_perception.raster import fill_triangles, pinhole_project
 
 from .geometry import GRID_SIDE
 
@@ -40,12 +40,6 @@ def occupancy_to_mesh(prob: np.ndarray, level: float = 0.5, side: float = GRID_S
     return verts.astype(np.float32), faces.astype(np.int64)
 
 
-def project(points: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """(N, 3) camera points -> (N, 2) pixels for a 3x3 K (points behind the camera give NaN)."""
-    z = np.where(points[:, 2] > 1e-6, points[:, 2], np.nan)
-    return np.stack([k[0, 0] * points[:, 0] / z + k[0, 2], k[1, 1] * points[:, 1] / z + k[1, 2]], 1)
-
-
 def silhouette(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray, width: int, height: int) -> np.ndarray:
     """Binary silhouette of a closed mesh in camera coordinates.
 
@@ -53,7 +47,7 @@ def silhouette(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray, width: i
     a closed surface's silhouette meets the surface, so splatting the projected vertices (plus a 3x3
     closing) gives the silhouette in O(V) at the mask resolutions used here. Meshes with sparse
     vertices (projected spacing above ~2 px) need `silhouette_triangles`."""
-    uv = project(verts_cam, k)
+    uv = pinhole_project(verts_cam, k)
     img = np.zeros((height, width), np.uint8)
     ok = np.isfinite(uv).all(1) & (verts_cam[:, 2] > 1e-3)
     ij = np.round(uv[ok]).astype(np.int64)
@@ -65,7 +59,7 @@ def silhouette(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray, width: i
 
 def silhouette_triangles(verts_cam: np.ndarray, faces: np.ndarray, k: np.ndarray, width: int, height: int) -> np.ndarray:
     """Exact silhouette by filling every projected triangle (OpenCV); for full-resolution overlays."""
-    tri = project(verts_cam, k)[faces]
+    tri = pinhole_project(verts_cam, k)[faces]
     ok = np.isfinite(tri).all((1, 2))
     lim = 4 * max(width, height)
     ok &= (np.abs(np.nan_to_num(tri, nan=1e9)) < lim).all((1, 2))

@@ -14,7 +14,7 @@ from hoi_perception.atomic_files import atomic_write_bytes
 from hoi_perception.pipeline import image_codec
 from hoi_perception.pipeline import msg_convert as mc
 from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, Mesh
-from hoi_perception.raster import fill_triangles
+from hoi_perception.raster import fill_triangles, pinhole_project
 
 
 class BagSink:
@@ -110,10 +110,7 @@ def export_mesh(mesh: Mesh, path: Path, contact: np.ndarray | None = None) -> Pa
 
 
 def _project(points: np.ndarray, frame: Frame) -> np.ndarray:
-    k = frame.intrinsics
-    p = np.asarray(points, np.float64).reshape(-1, 3)
-    z = np.where(p[:, 2] > 1e-6, p[:, 2], np.nan)
-    return np.stack([k.fx * p[:, 0] / z + k.cx, k.fy * p[:, 1] / z + k.cy], axis=1)
+    return pinhole_project(points, frame.intrinsics.matrix)
 
 
 def _draw_mesh(img: np.ndarray, frame: Frame, cam: np.ndarray, faces: np.ndarray, color) -> None:

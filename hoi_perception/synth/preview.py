@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from hoi_perception.cli import CliError
+from hoi_perception.raster import pinhole_project
 
 INSTANCE_COLOURS = np.array([[0, 0, 0], [150, 150, 150], [60, 120, 255], [60, 220, 90], [255, 150, 40]], np.uint8)
 
@@ -82,8 +83,7 @@ def sample_row(arrays: dict, meta: dict) -> np.ndarray:
 
 
 def _project(K: np.ndarray, world_to_cam: np.ndarray, points: np.ndarray) -> np.ndarray:
-    pc = points @ world_to_cam[:3, :3].T + world_to_cam[:3, 3]
-    return (pc[:, :2] / pc[:, 2:3]) @ np.diag([K[0, 0], K[1, 1]]) + K[:2, 2]
+    return pinhole_project(points @ world_to_cam[:3, :3].T + world_to_cam[:3, 3], K)
 
 
 def _draw_points(img: np.ndarray, uv: np.ndarray, colour, radius: int = 2) -> np.ndarray:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from hoi_perception.fullbody.real_images import project, rasterize
+from hoi_perception.fullbody.real_images import rasterize
+from hoi_perception.raster import pinhole_project
 from hoi_perception.fullbody.silhouette_fit import fit_object_pose
 from hoi_perception.metrics import mask_iou
 from hoi_perception.paths import REPO_ROOT
@@ -25,7 +26,7 @@ def _silhouette(pose) -> np.ndarray:
 
 def _silhouette_at(k, pose, shape) -> np.ndarray:
     s, r, t = pose
-    return rasterize(project(s * BOX.vertices @ r.T + t, k), BOX.faces, shape)
+    return rasterize(pinhole_project(s * BOX.vertices @ r.T + t, k), BOX.faces, shape)
 
 
 def _body(z: float, mask: np.ndarray) -> np.ndarray:
@@ -92,7 +93,7 @@ def test_reconstructor_option_brings_the_object_onto_its_mask(fullbody_frame):
         obj = recon.reconstruct(frame).objects[0]
         r = Rotation.from_quat(obj.pose.orientation).as_matrix()
         v = obj.scale[0] * asset.vertices @ r.T + obj.pose.position
-        sil = rasterize(project(v, frame.intrinsics.matrix), asset.faces, (frame.image.shape[0], frame.image.shape[1]))
+        sil = rasterize(pinhole_project(v, frame.intrinsics.matrix), asset.faces, (frame.image.shape[0], frame.image.shape[1]))
         iou[fit] = mask_iou(sil, frame.masks[-1])
         assert np.isfinite(v).all()
     assert iou[True] > iou[False] + 0.05
