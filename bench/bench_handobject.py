@@ -6,7 +6,8 @@
 Chamfer: HOLD's definition (metrics.hand_object_chamfer_cm2: squared nearest-neighbour distances in
 cm, averaged per direction, both directions summed; cm^2), on 10,000 surface samples per mesh after
 EasyHOI-style scale+translation ICP (metrics.align_object_icp); "raw" figures skip the alignment
-(metric-scale mesh in the predicted object frame). F@5 / F@10 mm: metrics.fscore on the same samples.
+(metric-scale mesh in the predicted object frame); "sim" ones align rotation as well (HOLD-like).
+F@5 / F@10 mm: metrics.fscore on the same samples.
 Poses: RPE (metrics.rpe, delta 1), ATE (metrics.ate, rigid), symmetric rotation error per frame.
 Hand: MPJPE of the 21 joints in the camera frame (metrics.g_mpjpe) and wrist-aligned (metrics.mpjpe).
 Masks: the 2D branch's amodal object, visible object and hand masks against the engine's at 64x64
@@ -15,6 +16,9 @@ Held-out synthetic objects, not HO3D. Time per clip: network + marching cubes + 
 one thread on this CPU. With --baseline MODEL the second model runs on the same clips and the
 per-clip differences (model - baseline) are printed with their standard errors
 (metrics.paired_difference): whether two releases differ by more than the choice of clips explains.
+F@5 / F@10 are also printed per object family (procedural families, YCB objects by id). --ceiling
+scores the engine's own 64^3 occupancy targets through the same surface extraction and alignment:
+the grid's ceiling, what a network predicting its training target exactly would reach.
 """
 from __future__ import annotations
 
@@ -31,9 +35,10 @@ PAIRED_KEYS = ("chamfer_cm2", "f5", "f10", "f5_raw", "f10_raw", "rpe_trans_cm", 
                "hand_mpjpe_wrist_mm")
 
 
-def evaluate(models: list, shards, n: int, n_frames: int, depth) -> list[tuple[dict, list]]:
-    """Per model: {clip index: metrics} over the first n clips and the clips it failed on (each clip read once)."""
-    from hoi_perception.handobject.evaluate import evaluate_clip
+def evaluate(models: list, shards, n: int, n_frames: int, depth, ceiling: dict | None = None) -> list[tuple[dict, list]]:
+    """Per model: {clip index: metrics} over the first n clips and the clips it failed on (each clip read
+    once); with a `ceiling` dict, also the grid's ceiling per clip into it (evaluate.grid_ceiling)."""
+    from hoi_perception.handobject.evaluate import evaluate_clip, grid_ceiling
     from hoi_perception.pipeline.stages import InferenceError
 
     results = [({}, []) for _ in models]
@@ -42,6 +47,8 @@ def evaluate(models: list, shards, n: int, n_frames: int, depth) -> list[tuple[d
         if meta.get("split") != "heldout":
             print(f"warning: clip {i} is from split {meta.get('split')!r}, not heldout", file=sys.stderr)
         frames = list(range(min(n_frames, int(meta["frames"]))))
+        if ceiling is not None:
+            ceiling[i] = grid_ceiling(arrays, meta, frames, level=models[0].mesh_level)
         for model, (rows, failures) in zip(models, results):
             try:
                 rows[i] = evaluate_clip(model, arrays, meta, frames, depth_mode=depth)
@@ -65,6 +72,17 @@ def paired(rows: dict, base_rows: dict) -> dict:
                                      [[base_rows[i][k] for k in PAIRED_KEYS] for i in common], PAIRED_KEYS)
 
 
+def by_family(rows: list) -> dict:
+    """Mean F@5 / F@10 (aligned) and the number of clips per object family."""
+    from hoi_perception.handobject.evaluate import object_family
+
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(object_family(r["object_id"]), []).append(r)
+    return {fam: {"clips": len(g), "f5": float(np.mean([r["f5"] for r in g])), "f10": float(np.mean([r["f10"] for r in g]))}
+            for fam, g in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="data/ho_heldout", help="shards of `synth --kind hand --split heldout --size 128`")
@@ -76,6 +94,8 @@ def main(argv=None) -> int:
                     help="give the rendered depth (RGB-D camera) and fit each pose to it by ICP")
     ap.add_argument("--mesh-level", type=float, help="occupancy level of the extracted surface (default: the card's mesh_level)")
     ap.add_argument("--baseline", help="a second model folder or name, scored on the same clips (paired differences)")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also score the engine's occupancy targets through the same extraction (the grid's ceiling)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -101,9 +121,11 @@ def main(argv=None) -> int:
         models.append(base_model)
     shards = ShardSet(args.data)
     n = len(shards) if not args.n else min(args.n, len(shards))
-    (by_clip, failures), *base = evaluate(models, shards, n, args.frames, args.depth)
+    ceiling = {} if args.ceiling else None
+    (by_clip, failures), *base = evaluate(models, shards, n, args.frames, args.depth, ceiling)
     rows = list(by_clip.values())
-    keys = ["chamfer_cm2", "f5", "f10", "chamfer_cm2_raw", "f5_raw", "f10_raw", "rpe_trans_cm", "rpe_rot_deg",
+    keys = ["chamfer_cm2", "f5", "f10", "chamfer_cm2_raw", "f5_raw", "f10_raw", "f5_sim", "f10_sim",
+            "rpe_trans_cm", "rpe_rot_deg",
             "rpe_still_trans_cm", "rpe_still_rot_deg", "ate_m",
             "centre_err_cm", "centre_err_raw_cm", "rot_err_sym_deg", "iou_amodal", "mask_iou_amodal",
             "mask_iou_visible", "mask_iou_hand", "hand_mpjpe_mm",
@@ -120,6 +142,8 @@ def main(argv=None) -> int:
     print(f"  Chamfer (HOLD, cm^2, after scale+translation ICP): mean {summary['chamfer_cm2']:.3f}  median {summary['chamfer_cm2_median']:.3f}")
     print(f"  F@5mm {100 * summary['f5']:.1f} %   F@10mm {100 * summary['f10']:.1f} %")
     print(f"  raw (no alignment): Chamfer {summary['chamfer_cm2_raw']:.3f} cm^2  F@5 {100 * summary['f5_raw']:.1f} %  F@10 {100 * summary['f10_raw']:.1f} %")
+    print(f"  after similarity ICP (rotation too, HOLD-like): F@5 {100 * summary['f5_sim']:.1f} %  "
+          f"F@10 {100 * summary['f10_sim']:.1f} %")
     print(f"  pose: RPE {summary['rpe_trans_cm']:.2f} cm / {summary['rpe_rot_deg']:.2f} deg   ATE {summary['ate_m']:.3f} m   "
           f"centre error {summary['centre_err_cm']:.2f} cm (before refinement {summary['centre_err_raw_cm']:.2f})   "
           f"rotation error (symmetry-aware) {summary['rot_err_sym_deg']:.1f} deg")
@@ -130,6 +154,15 @@ def main(argv=None) -> int:
     print(f"  predicted vs ground-truth masks (64x64) IoU: amodal object {summary['mask_iou_amodal']:.3f}   "
           f"visible object {summary['mask_iou_visible']:.3f}   hand {summary['mask_iou_hand']:.3f}")
     print(f"  time per clip {summary['seconds']:.2f} s ({args.frames} frames)")
+    summary["by_family"] = by_family(rows)
+    print("  F@5 / F@10 by object family: " + ", ".join(
+        f"{fam} {100 * g['f5']:.0f} / {100 * g['f10']:.0f} ({g['clips']})" for fam, g in summary["by_family"].items()))
+    if ceiling:
+        summary["ceiling"] = {k: float(np.mean([c[k] for c in ceiling.values()])) for k in next(iter(ceiling.values()))}
+        c = summary["ceiling"]
+        print(f"  grid ceiling (the engine's occupancy targets, same extraction, {len(ceiling)} clips): Chamfer "
+              f"{c['chamfer_cm2']:.3f} cm^2  F@5 {100 * c['f5']:.1f} %  F@10 {100 * c['f10']:.1f} %  "
+              f"(raw F@5 {100 * c['f5_raw']:.1f} %)")
     for f in failures[:10]:
         print("  failed:", f)
     if base:
