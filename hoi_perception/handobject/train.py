@@ -23,6 +23,7 @@ from hoi_perception.schedule import cosine_lr
 from hoi_perception.synth.shards import ShardSet
 from hoi_perception.training_log import TrainingLog
 
+from .augment import camera_degrade
 from .data import clip_item, collate, random_frames
 from .flip import flip_item
 from . import flow
@@ -35,7 +36,10 @@ LOG_FIELDS = ["step", "wall_s", "lr", "clips_available", "total", "occ_bce", "oc
               "mask_bce", "mask_dice", "rot", "centre", "hand_uv", "hand_z", "occ_iou", "amodal_iou", "rot_deg"]
 
 
-def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: int, flip_prob: float = 0.0) -> dict:
+def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: int, flip_prob: float = 0.0,
+               camera_aug: float = 0.0, aug_rng: np.random.Generator | None = None) -> dict:
+    """`camera_aug` degrades that share of clips (augment.camera_degrade) with draws from `aug_rng`, a
+    stream of its own, so a run with it and one without see the same clips, frames and mirroring."""
     items = []
     for _ in range(batch):
         i = int(rng.integers(len(shards)))
@@ -50,6 +54,8 @@ def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: in
         gain = rng.uniform(0.75, 1.25) * rng.uniform(0.9, 1.1, size=(1, 3, 1, 1))
         items[-1]["images"] = np.clip((img - 0.5) * rng.uniform(0.8, 1.2) + 0.5, 0, 1) * gain
         items[-1]["images"] = np.clip(items[-1]["images"], 0, 1).astype(np.float32)
+        if camera_aug > 0 and aug_rng.random() < camera_aug:
+            items[-1]["images"] = camera_degrade(items[-1]["images"], aug_rng)
         # the mirrored scene, every target reflected exactly (flip.py); no draw when off, so the
         # batches of runs without it are unchanged
         if flip_prob > 0 and rng.random() < flip_prob:
@@ -90,7 +96,8 @@ def save_checkpoint(path: Path, model, opt, step: int, cfg: NetConfig, extra: di
 
 def run_facts(args, wall_s: float) -> dict:
     """What a checkpoint records about its run (read back on --resume)."""
-    return {"wall_s": wall_s, "seed": args.seed, "data": str(args.data), "init": args.init, "flip_prob": args.flip_prob}
+    return {"wall_s": wall_s, "seed": args.seed, "data": str(args.data), "init": args.init, "flip_prob": args.flip_prob,
+            "camera_aug": args.camera_aug}
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -123,6 +130,9 @@ def main(argv=None) -> int:
                     help="direct prediction (BCE + Dice) or conditional flow matching (default: the config's)")
     ap.add_argument("--flip-prob", type=float, default=0.0,
                     help="share of training clips replaced by their mirror image (flip.flip_item), 0 = none")
+    ap.add_argument("--camera-aug", type=float, default=0.0,
+                    help="share of training clips given camera-like degradations (augment.camera_degrade: muted "
+                         "colours, blur, noise, JPEG), 0 = none")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
@@ -159,10 +169,11 @@ def main(argv=None) -> int:
         step = int(state["step"])
         facts = json.loads(state["extra"])
         wall0 = float(facts.get("wall_s", 0.0))
-        # the batches of a step depend on the mirroring; a resumed run must draw the same ones
-        if float(facts.get("flip_prob", 0.0)) != args.flip_prob:
-            raise SystemExit(f"--resume: the run was started with --flip-prob {facts.get('flip_prob', 0.0)}, "
-                             f"not {args.flip_prob}")
+        # the batches of a step depend on the mirroring and degradations; a resumed run must draw the same ones
+        for key in ("flip_prob", "camera_aug"):
+            if float(facts.get(key, 0.0)) != getattr(args, key):
+                raise SystemExit(f"--resume: the run was started with --{key.replace('_', '-')} "
+                                 f"{facts.get(key, 0.0)}, not {getattr(args, key)}")
         print(f"resumed from {ckpt_path} at step {step}")
     shards = ShardSet(args.data)
     if len(shards) == 0:
@@ -176,7 +187,8 @@ def main(argv=None) -> int:
         if args.reload_every and step % args.reload_every == 0 and step:
             shards = ShardSet(args.data)
         rng = np.random.default_rng([args.seed, step])
-        batch = make_batch(shards, rng, args.batch, args.slots, args.flip_prob)
+        batch = make_batch(shards, rng, args.batch, args.slots, args.flip_prob,
+                           args.camera_aug, np.random.default_rng([args.seed, step, 1]))
         lr = cosine_lr(step, args.steps, args.lr)
         for g in opt.param_groups:
             g["lr"] = lr

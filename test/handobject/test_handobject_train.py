@@ -109,3 +109,27 @@ def test_mirrored_clips_are_recorded_and_a_resume_must_keep_them(clip_dir, tmp_p
         train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "2", "--resume"])
     assert train.main(args[:-2] + ["--steps", "2", "--resume", "--flip-prob", "0.5"]) == 0
     assert int(train.load_checkpoint(run / "last.pt")["step"]) == 2
+
+
+def test_camera_degradations_change_only_the_images_and_a_resume_must_keep_them(clip_dir, tmp_path):
+    import numpy as np
+
+    from hoi_perception.synth.shards import ShardSet
+
+    shards = ShardSet(clip_dir)
+    plain = train.make_batch(shards, np.random.default_rng([0, 1]), 2, 3, 0.5)
+    degraded = train.make_batch(shards, np.random.default_rng([0, 1]), 2, 3, 0.5, 1.0, np.random.default_rng([0, 1, 1]))
+    # its own random stream: the same clips, frames, mirroring and targets as the run without it
+    for key, value in plain.items():
+        if key != "images" and isinstance(value, torch.Tensor):
+            assert torch.equal(value, degraded[key]), key
+    assert not torch.allclose(plain["images"], degraded["images"])
+    torch.manual_seed(0)
+    init = tmp_path / "init_model"
+    write_weights(HandObjectNet(TINY), init)
+    run = tmp_path / "run"
+    args = ["--data", str(clip_dir), "--out", str(run), "--batch", "2", "--init", str(init), "--camera-aug", "0.7"]
+    assert train.main(args + ["--steps", "1"]) == 0
+    assert json.loads(train.load_checkpoint(run / "last.pt")["extra"])["camera_aug"] == 0.7
+    with pytest.raises(SystemExit, match="--camera-aug 0.7"):
+        train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "2", "--resume"])
