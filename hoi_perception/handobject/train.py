@@ -40,6 +40,8 @@ def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: in
                camera_aug: float = 0.0, aug_rng: np.random.Generator | None = None) -> dict:
     """`camera_aug` degrades that share of clips (augment.camera_degrade) with draws from `aug_rng`, a
     stream of its own, so a run with it and one without see the same clips, frames and mirroring."""
+    if camera_aug > 0 and aug_rng is None:
+        raise ValueError("camera_aug needs aug_rng, a random stream of its own")
     items = []
     for _ in range(batch):
         i = int(rng.integers(len(shards)))

@@ -7,11 +7,11 @@ import pytest
 import trimesh
 
 from hoi_perception.fullbody.real_images import rasterize
-from hoi_perception.raster import pinhole_project
 from hoi_perception.fullbody.silhouette_fit import fit_object_pose
 from hoi_perception.metrics import mask_iou
 from hoi_perception.paths import REPO_ROOT
 from hoi_perception.pipeline.types import InputError
+from hoi_perception.raster import pinhole_project
 
 H, W = 96, 128
 K = np.array([[120.0, 0.0, 64.0], [0.0, 120.0, 48.0], [0.0, 0.0, 1.0]])
