@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="object split: heldout uses objects never seen in training")
     parser.add_argument("--size", type=int, default=256, help="image side in pixels (default 256)")
     parser.add_argument("--frames", type=int, default=6, help="frames per hand clip (default 6)")
+    parser.add_argument("--framing", default="default", choices=("default", "closeup"),
+                        help="hand clips: default (hand and object fill 55-85 %% of the image) or closeup "
+                             "(85-140 %%: the object large and often cut by the border, as a near camera sees it)")
     parser.add_argument("--shard-size", type=int, default=256, help="samples per shard (default 256)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="worker processes (default: one per core)")
@@ -41,7 +44,9 @@ def main(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise CliError(f"--workers must be >= 0, got {args.workers}")
     try:
-        maker = engine.SampleMaker(args.split, args.size, args.frames)
+        if args.framing != "default" and args.kind != "hand":
+            raise CliError("--framing applies to hand clips only (--kind hand)")
+        maker = engine.SampleMaker(args.split, args.size, args.frames, args.framing)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     try:

@@ -302,10 +302,18 @@ def _body_contact_of_object(obj_points: np.ndarray, body_vertices: np.ndarray, f
     return out
 
 
+# hand clips: how much of the image the hand + object bounding sphere's diameter fills. "closeup"
+# frames the grasp as a phone or wrist camera held near it would: the object large, often cut by the border
+FRAMINGS = {"default": (0.55, 0.85), "closeup": (0.85, 1.4)}
+
+
 class SampleMaker:
     """Picklable sample factory for `generate_dataset`: `maker(kind, seed) -> (arrays, meta)`."""
 
-    def __init__(self, split: str = "train", size: int = 256, frames: int = 6):
+    def __init__(self, split: str = "train", size: int = 256, frames: int = 6, framing: str = "default"):
+        if framing not in FRAMINGS:
+            raise ValueError(f"framing must be one of {sorted(FRAMINGS)}, got {framing!r}")
+        self.framing = framing
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if not 64 <= size <= 1024:
@@ -315,7 +323,9 @@ class SampleMaker:
         self.split, self.size, self.frames = split, int(size), int(frames)
 
     def params(self) -> dict:
-        return {"split": self.split, "size": self.size, "frames": self.frames, "generator_version": GENERATOR_VERSION}
+        p = {"split": self.split, "size": self.size, "frames": self.frames, "generator_version": GENERATOR_VERSION}
+        # only when not the default, so the manifests of datasets made before the option still match
+        return p if self.framing == "default" else {**p, "framing": self.framing}
 
     def __call__(self, kind: str, seed: int):
         if kind not in KINDS:
@@ -418,7 +428,8 @@ class SampleMaker:
         # Look at the hand from the side away from the torso, so the body does not hide it.
         chest = joints_t[0][BODY_JOINTS_INDEX["spine3"]]
         outward = centre - chest
-        cams = _clip_cameras(rng, centre, radius, self.size, self.frames, facing=float(np.arctan2(outward[1], outward[0])))
+        cams = _clip_cameras(rng, centre, radius, self.size, self.frames, facing=float(np.arctan2(outward[1], outward[0])),
+                             fill_range=FRAMINGS[self.framing])
         mats = _materials(rng, len(scene.vertices), obj)
         from hoi_perception.render import randomize as R
 
@@ -472,6 +483,8 @@ class SampleMaker:
         meta = {"kind": "hand", "side": side, "object_id": obj.asset.id, "object_source": obj.asset.source,
                 "split": self.split, "frames": self.frames, "seed": int(seed),
                 "generator_version": GENERATOR_VERSION, "camera_moving": _moving(cams)}
+        if self.framing != "default":  # default clips stay byte-identical to those made before the option
+            meta["framing"] = self.framing
         return arrays, meta
 
     def _clip_frames(self, scene: Scene, rng: np.random.Generator):
@@ -527,11 +540,11 @@ def _moving(cams) -> bool:
     return not bool(np.allclose(cams[0].world_to_cam, cams[-1].world_to_cam))
 
 
-def _clip_cameras(rng, centre, radius, size, frames, facing: float) -> list[Camera]:
+def _clip_cameras(rng, centre, radius, size, frames, facing: float, fill_range=FRAMINGS["default"]) -> list[Camera]:
     """A camera in front of the person looking at the hand and object; still or orbiting slowly."""
     fov = rng.uniform(45.0, 70.0)
     K = intrinsics_from_fov(fov, size, size, principal_jitter=rng.normal(0.0, 0.01 * size, 2))
-    fill = rng.uniform(0.55, 0.85)
+    fill = rng.uniform(*fill_range)
     dist = radius * K[0, 0] / (0.5 * fill * size)
     az0 = facing + rng.uniform(-1.1, 1.1)
     el0 = rng.uniform(-10.0, 50.0)

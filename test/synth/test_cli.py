@@ -14,6 +14,8 @@ def test_synth_rejects_impossible_counts(tmp_path):
     assert r.returncode == 2 and "--n must be positive" in r.stderr and "Traceback" not in r.stderr
     r = run("synth", "--kind", "hand", "--n", "2", "--frames", "1", "--out", str(tmp_path / "y"))
     assert r.returncode == 2 and "frames" in r.stderr
+    r = run("synth", "--kind", "fullbody", "--n", "2", "--framing", "closeup", "--out", str(tmp_path / "z"))
+    assert r.returncode == 2 and "hand clips only" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_preview_sheet(tiny_datasets, tmp_path):

@@ -94,3 +94,19 @@ def test_bad_arguments_are_clear():
         engine.SampleMaker("train", 128, frames=1)
     with pytest.raises(ValueError, match="unknown sample kind"):
         engine.SampleMaker()("bodies", 1)
+
+
+def test_closeup_framing_brings_the_camera_nearer():
+    default = engine.SampleMaker("train", 96, frames=2)
+    near = engine.SampleMaker("train", 96, frames=2, framing="closeup")
+    assert "framing" not in default.params() and near.params()["framing"] == "closeup"
+    a, ma = default("hand", 5)
+    b, mb = near("hand", 5)
+    assert "framing" not in ma and mb["framing"] == "closeup"
+    # the same scene and draws, only the distance differs: the object is nearer and larger in the image
+    assert ma["object_id"] == mb["object_id"]
+    da = np.linalg.norm(a["cam_from_object"][:, :3, 3], axis=1)
+    db = np.linalg.norm(b["cam_from_object"][:, :3, 3], axis=1)
+    assert (db < da).all()
+    with pytest.raises(ValueError, match="framing"):
+        engine.SampleMaker("train", 96, framing="far")
