@@ -20,7 +20,7 @@ import torch
 
 from hoi_perception.pipeline.stages import resolve_model_dir
 from hoi_perception.schedule import cosine_lr
-from hoi_perception.synth.shards import ShardSet
+from hoi_perception.synth.shards import ShardSet, ShardSets, open_shards
 from hoi_perception.training_log import TrainingLog
 
 from .augment import camera_degrade
@@ -36,7 +36,7 @@ LOG_FIELDS = ["step", "wall_s", "lr", "clips_available", "total", "occ_bce", "oc
               "mask_bce", "mask_dice", "rot", "centre", "hand_uv", "hand_z", "occ_iou", "amodal_iou", "rot_deg"]
 
 
-def make_batch(shards: ShardSet, rng: np.random.Generator, batch: int, slots: int, flip_prob: float = 0.0,
+def make_batch(shards: ShardSet | ShardSets, rng: np.random.Generator, batch: int, slots: int, flip_prob: float = 0.0,
                camera_aug: float = 0.0, aug_rng: np.random.Generator | None = None) -> dict:
     """`camera_aug` degrades that share of clips (augment.camera_degrade) with draws from `aug_rng`, a
     stream of its own, so a run with it and one without see the same clips, frames and mirroring."""
@@ -108,7 +108,8 @@ def load_checkpoint(path: Path) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="shard folder of `hoi-perception synth --kind hand --size 128`")
+    ap.add_argument("--data", required=True, help="shard folder of `hoi-perception synth --kind hand --size 128`, or "
+                    "several separated by commas, sampled as one set (e.g. both framings)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
@@ -177,7 +178,7 @@ def main(argv=None) -> int:
                 raise SystemExit(f"--resume: the run was started with --{key.replace('_', '-')} "
                                  f"{facts.get(key, 0.0)}, not {getattr(args, key)}")
         print(f"resumed from {ckpt_path} at step {step}")
-    shards = ShardSet(args.data)
+    shards = open_shards(args.data)
     if len(shards) == 0:
         raise SystemExit(f"{args.data}: no finished shard yet")
     print(f"{count_parameters(model)} parameters; {len(shards)} clips in {args.data}")
@@ -187,7 +188,7 @@ def main(argv=None) -> int:
     model.train()
     while step < args.steps:
         if args.reload_every and step % args.reload_every == 0 and step:
-            shards = ShardSet(args.data)
+            shards = open_shards(args.data)
         rng = np.random.default_rng([args.seed, step])
         batch = make_batch(shards, rng, args.batch, args.slots, args.flip_prob,
                            args.camera_aug, np.random.default_rng([args.seed, step, 1]))

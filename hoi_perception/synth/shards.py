@@ -406,3 +406,27 @@ class ShardSet:
         for pos in range(len(self.shards)) if positions is None else positions:
             e = self.shards[pos]
             yield from iter_shard(self.root / e["name"], keys, e["sha256"] if verify else None)
+
+
+class ShardSets:
+    """Several datasets read as one (random access by position): training on a mix, such as clips of
+    two framings. `get` returns the sample's index within its own dataset."""
+
+    def __init__(self, roots):
+        self.parts = [ShardSet(r) for r in roots]
+        self._starts = np.cumsum([0] + [len(p) for p in self.parts]).tolist()
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def get(self, i: int, keys=None) -> tuple[dict, dict, int]:
+        if not 0 <= i < len(self):
+            raise IndexError(f"sample {i} out of range ({len(self)} samples)")
+        part = bisect_right(self._starts, i) - 1
+        return self.parts[part].get(i - self._starts[part], keys)
+
+
+def open_shards(spec: str):
+    """A dataset folder, or several separated by commas (read as one, `ShardSets`)."""
+    roots = [r.strip() for r in str(spec).split(",") if r.strip()]
+    return ShardSet(roots[0]) if len(roots) == 1 else ShardSets(roots)

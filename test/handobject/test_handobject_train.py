@@ -88,7 +88,8 @@ def test_init_adds_two_modules_at_once_and_trains_them_with_the_rest(clip_dir, t
     init = tmp_path / "init_model"
     write_weights(HandObjectNet(TINY), init)
     run = tmp_path / "run"
-    assert train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "1", "--init", str(init),
+    # two folders read as one set (here the same one twice)
+    assert train.main(["--data", f"{clip_dir},{clip_dir}", "--out", str(run), "--steps", "2", "--batch", "1", "--init", str(init),
                        "--config", '{"mask_refine": 8, "hand_refine": 16}']) == 0
     st = train.load_checkpoint(run / "last.pt")
     cfg = NetConfig.from_dict(json.loads(st["config"]))

@@ -133,3 +133,20 @@ def test_manifest_is_replaced_atomically_and_hashed(tmp_path):
     assert not list(root.glob("*.tmp"))
     with pytest.raises(S.ShardError, match="not found"):
         S.read_manifest(tmp_path)
+
+
+def test_several_datasets_read_as_one(tmp_path):
+    a = _dataset(tmp_path / "a")
+    b = tmp_path / "b"
+    b.mkdir()
+    S.write_manifest(b, {"format": S.FORMAT, "format_version": S.FORMAT_VERSION, "requested": 2,
+                         "shards": [_write(b, 0, [20, 21])]})
+    assert isinstance(S.open_shards(str(a)), S.ShardSet)
+    both = S.open_shards(f"{a}, {b}")
+    assert len(both) == 9
+    # positions 0-6 are the first set's samples, 7-8 the second's, each with its own index
+    for pos, expect in ((0, 0), (6, 6), (7, 20), (8, 21)):
+        arrays, meta, index = both.get(pos)
+        assert index == expect and np.array_equal(arrays["verts"], _sample(expect)[0]["verts"])
+    with pytest.raises(IndexError):
+        both.get(9)
