@@ -46,7 +46,7 @@ def camera_degrade(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     images: (F, 3, H, W) float32 in [0, 1]. Returns the same shape and dtype, clipped to [0, 1]."""
     images = desaturate(images, float(rng.uniform(0.3, 1.1)))
     if rng.random() < 0.5:
-        images = blur(images.astype(np.float32), float(rng.uniform(0.3, 1.2)))
+        images = blur(images, float(rng.uniform(0.3, 1.2)))
     noise = float(rng.uniform(0.0, 0.03))
     images = images + rng.normal(0.0, noise, size=images.shape)
     images = np.clip(images, 0, 1).astype(np.float32)

@@ -98,16 +98,23 @@ def test_init_adds_two_modules_at_once_and_trains_them_with_the_rest(clip_dir, t
     assert not torch.equal(w, torch.zeros_like(w))
 
 
-def test_mirrored_clips_are_recorded_and_a_resume_must_keep_them(clip_dir, tmp_path):
+def _one_step_recorded_and_guarded(clip_dir, tmp_path, flag: str, value: str, key: str):
+    """One training step with `flag value` from a tiny model folder: the checkpoint records the value
+    and a resume without the flag is refused (its batches would differ). Returns (args, run folder)."""
     torch.manual_seed(0)
     init = tmp_path / "init_model"
     write_weights(HandObjectNet(TINY), init)
     run = tmp_path / "run"
-    args = ["--data", str(clip_dir), "--out", str(run), "--batch", "2", "--init", str(init), "--flip-prob", "0.5"]
+    args = ["--data", str(clip_dir), "--out", str(run), "--batch", "2", "--init", str(init), flag, value]
     assert train.main(args + ["--steps", "1"]) == 0
-    assert json.loads(train.load_checkpoint(run / "last.pt")["extra"])["flip_prob"] == 0.5
-    with pytest.raises(SystemExit, match="--flip-prob 0.5"):
+    assert json.loads(train.load_checkpoint(run / "last.pt")["extra"])[key] == float(value)
+    with pytest.raises(SystemExit, match=f"{flag} {value}"):
         train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "2", "--resume"])
+    return args, run
+
+
+def test_mirrored_clips_are_recorded_and_a_resume_must_keep_them(clip_dir, tmp_path):
+    args, run = _one_step_recorded_and_guarded(clip_dir, tmp_path, "--flip-prob", "0.5", "flip_prob")
     assert train.main(args[:-2] + ["--steps", "2", "--resume", "--flip-prob", "0.5"]) == 0
     assert int(train.load_checkpoint(run / "last.pt")["step"]) == 2
 
@@ -125,12 +132,4 @@ def test_camera_degradations_change_only_the_images_and_a_resume_must_keep_them(
         if key != "images" and isinstance(value, torch.Tensor):
             assert torch.equal(value, degraded[key]), key
     assert not torch.allclose(plain["images"], degraded["images"])
-    torch.manual_seed(0)
-    init = tmp_path / "init_model"
-    write_weights(HandObjectNet(TINY), init)
-    run = tmp_path / "run"
-    args = ["--data", str(clip_dir), "--out", str(run), "--batch", "2", "--init", str(init), "--camera-aug", "0.7"]
-    assert train.main(args + ["--steps", "1"]) == 0
-    assert json.loads(train.load_checkpoint(run / "last.pt")["extra"])["camera_aug"] == 0.7
-    with pytest.raises(SystemExit, match="--camera-aug 0.7"):
-        train.main(["--data", str(clip_dir), "--out", str(run), "--steps", "2", "--batch", "2", "--resume"])
+    _one_step_recorded_and_guarded(clip_dir, tmp_path, "--camera-aug", "0.7", "camera_aug")
