@@ -136,17 +136,18 @@ class TorchFitter:
         best, best_loss = params, torch.full_like(params[0], float("inf"))
         for step in range(self.steps):
             params, m1, m2, best, best_loss = self.step_fn(params, m1, m2, best, best_loss, self.bias[step])
-        loss, _ = self._loss_gradient(params)  # the last update's result is scored too
+        loss, _ = self._loss_gradient(params, grad=False)  # the last update's result is scored, not moved on from
         return torch.where(loss < best_loss, params, best)
 
-    def _loss_gradient(self, params):
-        """The fit's loss (with the rotation term) at ``params``, the moved points' gradient, and the
-        points relative to the moved centre."""
+    def _loss_gradient(self, params, grad: bool = True):
+        """The fit's loss (with the rotation term) at ``params``; with ``grad``, also the moved points'
+        gradient and the points relative to the moved centre."""
         c, cz = self.centre, self.centre[2]
         shift = cz * torch.stack([params[0], params[1], torch.zeros_like(cz)])
         moved = torch.exp(params[5]) * (self.points - c) @ rotvec_matrix(params[2:5]).T + c + shift
-        loss, g_p = self._gradient(moved)
-        return loss + ROTATION_WEIGHT * (params[2:5] * params[2:5]).sum(), (g_p, moved - (c + shift))
+        loss, g_p = self._gradient(moved, grad)
+        loss = loss + ROTATION_WEIGHT * (params[2:5] * params[2:5]).sum()
+        return loss, ((g_p, moved - (c + shift)) if grad else None)
 
     def _step(self, params, m1, m2, best, best_loss, bias):
         """One Adam step (`bias`: 1 - 0.9^t, 1 - 0.999^t, the step's rate), the best parameters so far
@@ -162,8 +163,9 @@ class TorchFitter:
         m2 = 0.999 * m2 + 0.001 * g * g
         return params - bias[2] * (m1 / bias[0]) / (torch.sqrt(m2 / bias[1]) + 1e-8), m1, m2, best, best_loss
 
-    def _gradient(self, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """`silhouette_fit._Target.loss` and its gradient d loss / d p (N, 3), padding weighted out."""
+    def _gradient(self, p: torch.Tensor, grad: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`silhouette_fit._Target.loss` and, with ``grad``, its gradient d loss / d p (N, 3) (else None),
+        padding weighted out."""
         fx, fy, cx, cy, w, h, norm, tol = self.scalars
         z = torch.clamp(p[:, 2], min=MIN_DEPTH)
         u, v = fx * p[:, 0] / z + cx, fy * p[:, 1] / z + cy
@@ -184,10 +186,15 @@ class TorchFitter:
         nearest = d2.argmin(1)
         gap = self.pixels - uv[nearest]
         reach = torch.linalg.norm(gap, dim=1)
+        hyp = torch.sqrt(bu * bu + bv * bv)
+        field = (1 - ay) * ((1 - ax) * d00 + ax * d01) + ay * ((1 - ax) * d10 + ax * d11)
+        loss = ((seen * (field + hyp / norm)) * self.point_w).sum() \
+            + (torch.clamp(reach - tol, min=0) / norm * self.pixel_w).sum()
+        if not grad:
+            return loss, None
         active = (reach > tol) & (self.pixel_w > 0)
         gu = ((1 - ay) * (d01 - d00) + ay * (d11 - d10)) * ((u > 0) & (u < w - 1)).to(p.dtype)
         gv = ((1 - ax) * (d10 - d00) + ax * (d11 - d01)) * ((v > 0) & (v < h - 1)).to(p.dtype)
-        hyp = torch.sqrt(bu * bu + bv * bv)
         far = hyp > 0
         denom = torch.where(far, hyp * norm, torch.ones_like(hyp))
         gu = gu + torch.where(far, bu * torch.where(u < 0, -1.0, 1.0) / denom, torch.zeros_like(u))
@@ -196,8 +203,5 @@ class TorchFitter:
         pull = torch.where(active[:, None], -gap / (torch.clamp(reach, min=1e-12)[:, None] * norm) * self.pixel_w[:, None],
                            torch.zeros_like(gap))
         g_uv = g_uv.index_add(0, nearest, pull)
-        field = (1 - ay) * ((1 - ax) * d00 + ax * d01) + ay * ((1 - ax) * d10 + ax * d11)
-        loss = ((seen * (field + hyp / norm)) * self.point_w).sum() \
-            + (torch.clamp(reach - tol, min=0) / norm * self.pixel_w).sum()
         return loss, torch.stack([g_uv[:, 0] * fx / z, g_uv[:, 1] * fy / z,
                                   -(g_uv[:, 0] * fx * p[:, 0] + g_uv[:, 1] * fy * p[:, 1]) / (z * z)], 1)
