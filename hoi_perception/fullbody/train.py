@@ -61,6 +61,19 @@ def build_model(cfg: ModelConfig) -> CrossHOI:
     return CrossHOI(cfg)
 
 
+def _view_b_map_loss(model: CrossHOI, fa: torch.Tensor, b: dict) -> dict:
+    """The paper's L_map during joint training. The target is what the backbone sees from view B at
+    inference (eval mode: running BatchNorm statistics, which view-B crops must not update); the
+    generator reads a detached F_A, so L_map trains the generator only and cannot reshape the backbone
+    to make its own target easy."""
+    was_training = model.backbone.training
+    model.backbone.eval()
+    with torch.no_grad():
+        fb = model.backbone(b["image_1"].float())
+    model.backbone.train(was_training)
+    return map_loss(model.generator(fa.detach(), b["intrinsics_0"]), fb)
+
+
 def _load_data(args, crop):
     # crops kept in fp16 (cast back per batch): two runs on a 24k-scene set fit in 24 GB of RAM
     return load_scene_sets(args.data, crop, max_items=args.max_items, with_view_b=True, image_dtype=torch.float16)
@@ -102,6 +115,9 @@ def main(argv=None) -> int:
     ap.add_argument("--aug-color", type=float, default=AugmentConfig.color)
     ap.add_argument("--centred-vertex-weight", type=float, default=0.0,
                     help="weight of an extra vertex L1 with centroids removed (0: the paper's losses only)")
+    ap.add_argument("--map-weight", type=float, default=0.0,
+                    help="recon mode: also train the generator with L_map against the real view-B features "
+                         "(eval-mode backbone, no gradient), so it stays an imagined second view (0: recon losses only)")
     ap.add_argument("--snapshot-at", type=int, default=0, help="also save <out>/snap.pt at this step")
     ap.add_argument("--save-every", type=int, default=100)
     args = ap.parse_args(argv)
@@ -185,6 +201,10 @@ def main(argv=None) -> int:
             outp = model(b["image_0"], b["intrinsics_0"], b["template"])
             losses = recon_loss(outp, b, edges, loss_weights)
             total = losses["total"]
+            if args.map_weight > 0 and model.generator is not None:
+                m = _view_b_map_loss(model, outp["features_a"], b)
+                losses.update(m)
+                total = total + args.map_weight * m["map"]
         opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_(params, 5.0)

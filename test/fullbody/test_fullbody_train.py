@@ -95,3 +95,29 @@ def test_minutes_budget_stops_without_done_marker_and_resume_finishes(scenes, tm
     assert int(train.load_checkpoint(run / "ckpt.pt")["step"]) == 0 and not (run / "done.json").exists()
     assert train.main(common) == 0  # no budget by default: the same command finishes the run
     assert int(train.load_checkpoint(run / "ckpt.pt")["step"]) == 3 and (run / "done.json").exists()
+
+
+def test_view_b_map_loss_trains_the_generator_only_and_leaves_batchnorm_statistics(scenes):
+    torch.manual_seed(0)
+    model = CrossHOI(ModelConfig.tiny(crop=96))
+    d = fb_data.load_scene_sets([scenes], 96, with_view_b=True)
+    b = fb_data.batch(d, torch.tensor([0, 1]))
+    model.train()
+    fa = model.backbone(b["image_0"].float())
+    running = [t.clone() for n, t in model.backbone.state_dict().items() if "running" in n]
+    m = train._view_b_map_loss(model, fa, b)
+    assert model.backbone.training  # put back in training mode
+    assert all(torch.equal(a, t) for a, t in zip(running, [t for n, t in model.backbone.state_dict().items()
+                                                          if "running" in n]))
+    assert set(m) == {"map", "mse", "cos"} and torch.isfinite(m["map"]) and -1.0 <= float(m["cos"]) <= 1.0
+    m["map"].backward()
+    assert all(p.grad is None for p in model.backbone.parameters())  # the target and F_A are detached
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.generator.parameters())
+
+
+def test_map_weight_is_logged_in_recon_mode(scenes, tmp_path):
+    run = tmp_path / "run"
+    assert train.main(["--data", str(scenes), "--out", str(run), "--batch", "2", "--steps", "2",
+                       "--map-weight", "1.0"]) == 0
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert rows and all(r["map"] not in ("", None) and float(r["map"]) > 0 for r in rows)
