@@ -34,6 +34,24 @@ def view_masks(inst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return human, inst == OBJECT_ID
 
 
+def visible_in_view(points_cam: np.ndarray, k: np.ndarray, depth: np.ndarray, mask: np.ndarray,
+                    tol: float = 0.02) -> np.ndarray:
+    """Which camera-frame points (N, 3; metres, optical frame) the view sees: they project inside the
+    image onto `mask` and lie within `tol` of the rendered depth there (z-depth, metres). A point behind
+    another surface, off the image or behind the camera is hidden."""
+    h, w = depth.shape
+    z = points_cam[:, 2]
+    uvw = points_cam @ np.asarray(k, np.float64).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the engine's K puts pixel centres at whole numbers (OpenCV), so the nearest pixel is the rounded one
+        u = np.rint(uvw[:, 0] / uvw[:, 2])
+        v = np.rint(uvw[:, 1] / uvw[:, 2])
+    inside = (z > 0) & np.isfinite(u) & np.isfinite(v) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    ui = np.clip(np.nan_to_num(u), 0, w - 1).astype(int)
+    vi = np.clip(np.nan_to_num(v), 0, h - 1).astype(int)
+    return inside & mask[vi, ui] & (np.abs(z - depth[vi, ui]) < tol)
+
+
 def _to_cam(points: np.ndarray, w2c: np.ndarray) -> np.ndarray:
     return points @ w2c[:3, :3].T + w2c[:3, 3]
 

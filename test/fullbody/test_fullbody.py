@@ -242,3 +242,23 @@ def test_shipped_model_on_a_missing_gpu_is_refused():
         load_reconstructor(str(SHIPPED), "fullbody", backend="torch", device="cuda")
     with pytest.raises(ModelNotAvailable, match="unknown backend"):
         load_reconstructor(str(SHIPPED), "fullbody", backend="openvino")
+
+
+def test_visible_in_view_needs_the_mask_the_image_and_the_depth():
+    from hoi_perception.fullbody.data import visible_in_view
+
+    k = np.array([[100.0, 0, 32], [0, 100.0, 32], [0, 0, 1]])
+    depth = np.full((64, 64), 2.0)
+    depth[:, :32] = 1.5  # something nearer covers the left half
+    mask = np.ones((64, 64), bool)
+    mask[60:, :] = False
+    pts = np.array([[0.2, 0.0, 2.0],    # right half, on the surface: seen
+                    [-0.2, 0.0, 2.0],   # left half, behind the nearer surface: hidden
+                    [-0.2, 0.0, 1.5],   # the nearer surface itself: seen
+                    [0.2, 0.6, 2.0],    # projects to row 62, outside the mask: hidden
+                    [5.0, 0.0, 2.0],    # off the image: hidden
+                    [0.0, 0.0, -2.0]])  # behind the camera: hidden
+    assert visible_in_view(pts, k, depth, mask).tolist() == [True, False, True, False, False, False]
+    # the nearest pixel: x = 0.005 m at 2 m projects to u = 32.25 -> pixel 32 (right half), x = -0.005 to 31.75 -> 32
+    near = np.array([[0.005, 0.0, 2.0], [-0.005, 0.0, 2.0], [-0.015, 0.0, 2.0]])
+    assert visible_in_view(near, k, depth, mask).tolist() == [True, True, False]

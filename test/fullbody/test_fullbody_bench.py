@@ -45,3 +45,18 @@ def test_heldout_split_is_labelled_held_out(tmp_path, load_bench):
         root.mkdir()
         (root / "manifest.json").write_text(json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, "params": {"split": split}}))
         assert bench.data_note(root) == note
+
+
+def test_contact_summary_splits_off_the_scenes_with_hidden_contacts(load_bench):
+    bench = load_bench("fullbody")
+    # columns: CD_human, CD_object, P, R, occlusion, contact F1, contact AP, share of the contacts hidden
+    a = np.array([[5.0, 8.0, 0.9, 0.8, 0.0, 0.80, 0.90, 0.95],
+                  [4.0, 6.0, 0.8, 0.7, 0.5, 0.70, 0.80, 0.20],
+                  [6.0, 9.0, 0.7, 0.6, 0.6, 0.60, 0.70, 0.99],
+                  [6.0, 9.0, 0.7, 0.6, 0.1, 0.60, np.nan, np.nan]])  # no true contact: left out
+    b = a.copy()
+    b[:, 5] -= [0.1, 0.3, 0.2, 0.0]
+    d = bench.paired_contact_summary(a, b)
+    assert d["all"]["n"] == 3 and d["occluded"]["n"] == 2 and d["contacts hidden"]["n"] == 2
+    assert d["contacts hidden"]["contact_f1"]["mean"] == pytest.approx(0.15)
+    assert d["all"]["contact_f1"]["mean"] == pytest.approx(0.2)
