@@ -20,7 +20,10 @@ def test_shipped_model_against_itself_differs_by_nothing(engine_dataset, capsys,
     data = engine_dataset("hand", 2, 5, 128, frames=2)
     bench = load_bench("handobject")
     assert bench.main(["--data", str(data), "--frames", "2", "--baseline", "handobject", "--ceiling", "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    printed = capsys.readouterr().out
+    summary = json.loads(printed.strip().splitlines()[-1])
+    # a training-split set is labelled as such, not as held-out objects
+    assert summary["note"] == bench.TRAIN_NOTE and "held-out" not in printed
     # two different hand figures (placement + articulation, articulation alone); neither bounds the other
     # on two clips, so only that both are reported (metrics.mpjpe's translation invariance is tested there)
     assert all(0 < summary[k] < 1e4 for k in ("hand_mpjpe_wrist_mm", "hand_mpjpe_mm"))
@@ -42,3 +45,15 @@ def test_object_families():
     assert object_family("proc_box_0_6") == "proc_box"
     assert object_family("proc_superquadric_12_3") == "proc_superquadric"
     assert object_family("025_mug") == "025_mug"
+
+
+def test_heldout_split_is_labelled_held_out(tmp_path, load_bench):
+    from hoi_perception.synth.shards import FORMAT, FORMAT_VERSION
+
+    bench = load_bench("handobject")
+    for split, note in (("heldout", bench.HELDOUT_NOTE), ("train", bench.TRAIN_NOTE)):
+        root = tmp_path / split
+        root.mkdir()
+        (root / "manifest.json").write_text(json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION,
+                                                        "params": {"split": split}}))
+        assert bench.split_note(root)[1] == note
