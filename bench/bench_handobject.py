@@ -28,7 +28,6 @@ import platform
 
 import numpy as np
 
-# the figures compared clip by clip against --baseline
 HELDOUT_NOTE = "held-out synthetic objects, not HO3D"
 TRAIN_NOTE = "synthetic TRAINING-split clips (objects the network was trained on), not HO3D"
 
@@ -42,6 +41,7 @@ def split_note(root) -> tuple[str, str]:
     return "training-split synthetic clips", TRAIN_NOTE
 
 
+# the figures compared clip by clip against --baseline
 PAIRED_KEYS = ("chamfer_cm2", "f5", "f10", "f5_raw", "f10_raw", "rpe_trans_cm", "ate_m", "centre_err_cm",
                "iou_amodal", "mask_iou_amodal", "mask_iou_visible", "mask_iou_hand", "hand_mpjpe_mm",
                "hand_mpjpe_wrist_mm")

@@ -14,6 +14,7 @@ import torch
 
 from hoi_perception.body.interface import axis_angle_to_matrix, matrix_to_rot6d
 from hoi_perception.pipeline.types import InputError
+from hoi_perception.raster import pinhole_project
 from hoi_perception.synth.engine import BODY_ID, LEFT_HAND_ID, OBJECT_ID, RIGHT_HAND_ID, decode_png, object_library
 from hoi_perception.synth.shards import ShardSet
 
@@ -41,12 +42,9 @@ def visible_in_view(points_cam: np.ndarray, k: np.ndarray, depth: np.ndarray, ma
     another surface, off the image or behind the camera is hidden."""
     h, w = depth.shape
     z = points_cam[:, 2]
-    uvw = points_cam @ np.asarray(k, np.float64).T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # the engine's K puts pixel centres at whole numbers (OpenCV), so the nearest pixel is the rounded one
-        u = np.rint(uvw[:, 0] / uvw[:, 2])
-        v = np.rint(uvw[:, 1] / uvw[:, 2])
-    inside = (z > 0) & np.isfinite(u) & np.isfinite(v) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    # NaN behind the camera; the engine's K puts pixel centres at whole numbers (OpenCV): round to the nearest
+    u, v = np.rint(pinhole_project(points_cam, np.asarray(k, np.float64))).T
+    inside = np.isfinite(u) & np.isfinite(v) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
     ui = np.clip(np.nan_to_num(u), 0, w - 1).astype(int)
     vi = np.clip(np.nan_to_num(v), 0, h - 1).astype(int)
     return inside & mask[vi, ui] & (np.abs(z - depth[vi, ui]) < tol)
