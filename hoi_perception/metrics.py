@@ -1,7 +1,8 @@
 """The one evaluation module: every number the project reports is computed here.
 
 Definitions follow the reference evaluation code of the benchmarks (see docs/metrics.md for the
-source of each). numpy + scipy only, no torch, so benchmarks and tests run anywhere.
+source of each). The geometry they stand on (Procrustes, surface sampling, point-to-mesh
+distance) is `hoi_perception.geometry`, shared with inference and training.
 
 Units: inputs are metres (project rule). Each function says which unit it returns; the
 conversions are the ones papers use (Chamfer of full-body HOI in cm, MPJPE in mm, RPE in cm).
@@ -15,11 +16,16 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+# the alignment and distance metrics stand on these; re-exported so a metric is named from one place
+from hoi_perception.geometry import (apply_similarity, as_points, closest_point_on_triangles, point_mesh_distance,
+                                     sample_surface, similarity_transform)
+from hoi_perception.raster import mask_iou
+
 __all__ = [
     "similarity_transform", "apply_similarity", "align_human_object",
     "sample_surface", "chamfer_distance", "hoi_chamfer",
     "closest_point_on_triangles", "point_mesh_distance", "contact_labels", "contact_precision_recall",
-    "f1_score", "contact_average_precision",
+    "f1_score", "contact_average_precision", "mask_iou",
     "chamfer_squared", "hand_object_chamfer_cm2", "fscore", "fscore_precision_recall", "align_object_icp",
     "rotation_error_deg", "translation_error", "symmetric_rotation_error_deg", "add", "add_s",
     "rpe", "ate",
@@ -28,49 +34,9 @@ __all__ = [
 ]
 
 
-def _points(x, name: str = "points") -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim != 2 or a.shape[1] != 3:
-        raise ValueError(f"{name} must have shape (N, 3), got {a.shape}")
-    return a
-
-
 # ---------------------------------------------------------------------------------------------
 # Full-body HOI (BEHAVE / InterCap; CHORE, CONTHO)
 # ---------------------------------------------------------------------------------------------
-
-def similarity_transform(pred, gt) -> tuple[float, np.ndarray, np.ndarray]:
-    """Procrustes with scale (Umeyama 1991): the (s, R, t) minimising sum ||s R p_i + t - g_i||^2.
-
-    `pred` and `gt` are corresponding (N, 3) point sets. Returns scale s > 0, rotation R (3x3,
-    det +1: a reflection is never returned, the smallest singular direction is flipped instead)
-    and translation t, so that ``apply_similarity(pred, (s, R, t)) ~= gt``. Same estimator as
-    behave-dataset `compute_similarity_transform` and CONTHO `rigid_align`.
-    """
-    p, g = _points(pred, "pred"), _points(gt, "gt")
-    if p.shape != g.shape:
-        raise ValueError(f"pred {p.shape} and gt {g.shape} must correspond point by point")
-    mu_p, mu_g = p.mean(0), g.mean(0)
-    x, y = p - mu_p, g - mu_g
-    var_p = (x ** 2).sum() / len(p)
-    if var_p <= 0:
-        raise ValueError("pred points are all identical: the similarity transform is undefined")
-    cov = y.T @ x / len(p)
-    u, sig, vt = np.linalg.svd(cov)
-    d = np.ones(3)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:  # reflection: flip the weakest axis
-        d[2] = -1.0
-    r = (u * d) @ vt
-    s = float((sig * d).sum() / var_p)
-    t = mu_g - s * r @ mu_p
-    return s, r, t
-
-
-def apply_similarity(points, transform) -> np.ndarray:
-    """Apply (s, R, t) from `similarity_transform` to (N, 3) points."""
-    s, r, t = transform
-    return s * np.asarray(points, dtype=np.float64) @ np.asarray(r).T + np.asarray(t)
-
 
 def align_human_object(pred_h, pred_o, gt_h, gt_o):
     """ONE similarity transform estimated on human+object vertices concatenated, applied to both.
@@ -78,35 +44,11 @@ def align_human_object(pred_h, pred_o, gt_h, gt_o):
     Vertices must correspond (same topology in prediction and ground truth), as in BEHAVE and
     CONTHO. Returns (aligned_pred_h, aligned_pred_o, (s, R, t)).
     """
-    ph, po, gh, go = (_points(a, n) for a, n in ((pred_h, "pred_h"), (pred_o, "pred_o"), (gt_h, "gt_h"), (gt_o, "gt_o")))
+    ph, po, gh, go = (as_points(a, n) for a, n in ((pred_h, "pred_h"), (pred_o, "pred_o"), (gt_h, "gt_h"), (gt_o, "gt_o")))
     if ph.shape != gh.shape or po.shape != go.shape:
         raise ValueError("predicted and ground-truth meshes must have the same vertex counts")
     tr = similarity_transform(np.concatenate([ph, po]), np.concatenate([gh, go]))
     return apply_similarity(ph, tr), apply_similarity(po, tr), tr
-
-
-def sample_surface(vertices, faces, n: int = 6000, seed: int = 0) -> np.ndarray:
-    """n points uniformly distributed over the mesh surface (faces chosen by area, then uniform
-    barycentric coordinates). 6,000 per mesh as in the BEHAVE challenge and CONTHO."""
-    v = _points(vertices, "vertices")
-    f = np.asarray(faces, dtype=np.int64)
-    if f.ndim != 2 or f.shape[1] != 3 or len(f) == 0:
-        raise ValueError(f"faces must have shape (F, 3) with F > 0, got {f.shape}")
-    if n <= 0:
-        raise ValueError("n must be positive")
-    tri = v[f]
-    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-    total = area.sum()
-    if not total > 0:
-        raise ValueError("mesh has zero surface area")
-    rng = np.random.default_rng(seed)
-    idx = rng.choice(len(f), size=n, p=area / total)
-    u, w = rng.random(n), rng.random(n)
-    # Square-root trick: (1 - sqrt(u), sqrt(u)(1 - w), sqrt(u) w) is uniform on a triangle.
-    su = np.sqrt(u)
-    b0, b1, b2 = 1.0 - su, su * (1.0 - w), su * w
-    t = tri[idx]
-    return b0[:, None] * t[:, 0] + b1[:, None] * t[:, 1] + b2[:, None] * t[:, 2]
 
 
 def _nn_dist(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -115,7 +57,7 @@ def _nn_dist(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 def chamfer_distance(a, b) -> float:
     """Mean nearest-neighbour distance a->b plus mean b->a (not squared), in the input unit."""
-    pa, pb = _points(a, "a"), _points(b, "b")
+    pa, pb = as_points(a, "a"), as_points(b, "b")
     if len(pa) == 0 or len(pb) == 0:
         raise ValueError("Chamfer distance needs non-empty point sets")
     return float(_nn_dist(pa, pb).mean() + _nn_dist(pb, pa).mean())
@@ -133,7 +75,7 @@ def hoi_chamfer(pred_h, pred_o, gt_h, gt_o, human_faces, object_faces, n_samples
         ph, po, tr = align_human_object(pred_h, pred_o, gt_h, gt_o)
         scale = tr[0]
     else:
-        ph, po, scale = _points(pred_h), _points(pred_o), 1.0
+        ph, po, scale = as_points(pred_h), as_points(pred_o), 1.0
     # Different seeds for pred and gt so the two samplings are independent draws.
     sh_p = sample_surface(ph, human_faces, n_samples, seed)
     sh_g = sample_surface(gt_h, human_faces, n_samples, seed + 1)
@@ -149,92 +91,6 @@ def hoi_chamfer(pred_h, pred_o, gt_h, gt_o, human_faces, object_faces, n_samples
 # ---------------------------------------------------------------------------------------------
 # Contact (CONTHO eval_contact_score: 5 cm to the object surface)
 # ---------------------------------------------------------------------------------------------
-
-def closest_point_on_triangles(p, a, b, c) -> np.ndarray:
-    """Closest point to p[i] on triangle (a[i], b[i], c[i]); all (M, 3). Exact, by Voronoi
-    region of the triangle (Ericson, Real-Time Collision Detection, 5.1.5), vectorised."""
-    p, a, b, c = (np.asarray(x, dtype=np.float64) for x in (p, a, b, c))
-    ab, ac, ap = b - a, c - a, p - a
-    d1 = (ab * ap).sum(1)
-    d2 = (ac * ap).sum(1)
-    bp = p - b
-    d3 = (ab * bp).sum(1)
-    d4 = (ac * bp).sum(1)
-    cp = p - c
-    d5 = (ab * cp).sum(1)
-    d6 = (ac * cp).sum(1)
-    va = d3 * d6 - d5 * d4
-    vb = d5 * d2 - d1 * d6
-    vc = d1 * d4 - d3 * d2
-
-    # Default: interior of the face.
-    denom = va + vb + vc
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = vb / denom
-        w = vc / denom
-        out = a + ab * v[:, None] + ac * w[:, None]
-        done = np.zeros(len(p), dtype=bool)
-
-        def put(mask, value):
-            nonlocal done
-            m = mask & ~done
-            out[m] = value[m] if value.ndim == 2 else value
-            done |= m
-
-        put((d1 <= 0) & (d2 <= 0), a)  # vertex A
-        put((d3 >= 0) & (d4 <= d3), b)  # vertex B
-        put((d6 >= 0) & (d5 <= d6), c)  # vertex C
-        t_ab = d1 / (d1 - d3)
-        put((vc <= 0) & (d1 >= 0) & (d3 <= 0), a + ab * t_ab[:, None])  # edge AB
-        t_ac = d2 / (d2 - d6)
-        put((vb <= 0) & (d2 >= 0) & (d6 <= 0), a + ac * t_ac[:, None])  # edge AC
-        t_bc = (d4 - d3) / ((d4 - d3) + (d5 - d6))
-        put((va <= 0) & ((d4 - d3) >= 0) & ((d5 - d6) >= 0), b + (c - b) * t_bc[:, None])  # edge BC
-    # Degenerate (zero-area) triangles left NaN: fall back to the nearest of the three vertices.
-    bad = ~np.isfinite(out).all(1)
-    if bad.any():
-        cand = np.stack([a[bad], b[bad], c[bad]], 1)
-        k = np.argmin(((cand - p[bad][:, None]) ** 2).sum(-1), 1)
-        out[bad] = cand[np.arange(len(k)), k]
-    return out
-
-
-def point_mesh_distance(points, vertices, faces, max_distance: float | None = None,
-                        chunk: int = 200_000) -> np.ndarray:
-    """Exact distance from each point to the triangle-mesh surface (not just its vertices).
-
-    With `max_distance`, points farther than it get +inf (cheaper: fewer candidate faces).
-    Candidate faces are those whose bounding sphere can be within the bound of the point; the
-    bound is `max_distance` or, without it, the distance to the nearest vertex (an upper bound on
-    the surface distance).
-    """
-    q = _points(points, "points")
-    v = _points(vertices, "vertices")
-    f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
-    tri = v[f]
-    centre = tri.mean(1)
-    radius = np.linalg.norm(tri - centre[:, None], axis=2).max(1)
-    if max_distance is None:
-        bound = cKDTree(v).query(q, k=1)[0]
-    else:
-        bound = np.full(len(q), float(max_distance))
-    tree = cKDTree(centre)
-    cands = tree.query_ball_point(q, r=bound + radius.max() + 1e-12)
-    counts = np.fromiter((len(c) for c in cands), dtype=np.int64, count=len(q))
-    out = np.full(len(q), np.inf)
-    if counts.sum() == 0:
-        return out
-    pi = np.repeat(np.arange(len(q)), counts)
-    fi = np.fromiter((j for c in cands for j in c), dtype=np.int64, count=int(counts.sum()))
-    for s in range(0, len(pi), chunk):
-        pp, ff = pi[s:s + chunk], fi[s:s + chunk]
-        cp = closest_point_on_triangles(q[pp], tri[ff, 0], tri[ff, 1], tri[ff, 2])
-        d = np.linalg.norm(cp - q[pp], axis=1)
-        np.minimum.at(out, pp, d)
-    if max_distance is not None:
-        out[out > max_distance] = np.inf
-    return out
-
 
 def contact_labels(human_vertices, object_vertices, object_faces, threshold: float = 0.05) -> np.ndarray:
     """Boolean mask: human vertex within `threshold` (5 cm, inclusive) of the object surface,
@@ -279,23 +135,13 @@ def contact_average_precision(probs, gt_mask) -> float:
     return float((tp[hits] / (np.flatnonzero(hits) + 1.0)).mean())
 
 
-def mask_iou(pred, gt, empty: float = 0.0) -> float:
-    """Intersection over union of two boolean masks of one shape; `empty` when both are empty
-    (0 where an empty prediction should score nothing, NaN to leave the pair out of a mean)."""
-    p, g = np.asarray(pred, dtype=bool), np.asarray(gt, dtype=bool)
-    if p.shape != g.shape:
-        raise ValueError(f"mask shapes differ: {p.shape} vs {g.shape}")
-    union = np.count_nonzero(p | g)
-    return float(np.count_nonzero(p & g) / union) if union else float(empty)
-
-
 # ---------------------------------------------------------------------------------------------
 # Hand-held object (HO3D / HOT3D; HOLD, EasyHOI)
 # ---------------------------------------------------------------------------------------------
 
 def chamfer_squared(a, b) -> float:
     """mean_a min_b ||a-b||^2 + mean_b min_a ||a-b||^2 (squared distances, summed directions)."""
-    pa, pb = _points(a, "a"), _points(b, "b")
+    pa, pb = as_points(a, "a"), as_points(b, "b")
     return float((_nn_dist(pa, pb) ** 2).mean() + (_nn_dist(pb, pa) ** 2).mean())
 
 
@@ -306,7 +152,7 @@ def hand_object_chamfer_cm2(pred_pts, gt_pts) -> float:
     over the points of each set and the two directions are summed; the result is in cm^2
     (papers print it as "cm"). EasyHOI divides a similar figure by 10; we do not.
     """
-    return chamfer_squared(100.0 * _points(pred_pts), 100.0 * _points(gt_pts))
+    return chamfer_squared(100.0 * as_points(pred_pts), 100.0 * as_points(gt_pts))
 
 
 def fscore_precision_recall(pred_pts, gt_pts, threshold: float) -> tuple[float, float, float]:
@@ -314,7 +160,7 @@ def fscore_precision_recall(pred_pts, gt_pts, threshold: float) -> tuple[float, 
 
     precision: share of predicted points within threshold of GT; recall: share of GT points
     within threshold of the prediction; F: their harmonic mean (0 when both are 0)."""
-    p, g = _points(pred_pts, "pred_pts"), _points(gt_pts, "gt_pts")
+    p, g = as_points(pred_pts, "pred_pts"), as_points(gt_pts, "gt_pts")
     prec = float((_nn_dist(p, g) <= threshold).mean())
     rec = float((_nn_dist(g, p) <= threshold).mean())
     return f1_score(prec, rec), prec, rec
@@ -340,7 +186,7 @@ def align_object_icp(source, target, mode: str = "scale_translation", max_iter: 
     """
     if mode not in ("scale_translation", "similarity", "rigid"):
         raise ValueError(f"unknown mode {mode!r}")
-    src, tgt = _points(source, "source"), _points(target, "target")
+    src, tgt = as_points(source, "source"), as_points(target, "target")
     tree = cKDTree(tgt)
     s, r = 1.0, np.eye(3)
     if mode != "rigid":
@@ -402,7 +248,7 @@ def symmetric_rotation_error_deg(r_pred, r_gt, symmetries: Iterable) -> float:
 
 def add(r_pred, t_pred, r_gt, t_gt, model_points) -> float:
     """ADD: mean distance between model points under the predicted and the GT pose (input unit)."""
-    x = _points(model_points, "model_points")
+    x = as_points(model_points, "model_points")
     a = x @ np.asarray(r_pred).T + np.asarray(t_pred)
     b = x @ np.asarray(r_gt).T + np.asarray(t_gt)
     return float(np.linalg.norm(a - b, axis=1).mean())
@@ -410,7 +256,7 @@ def add(r_pred, t_pred, r_gt, t_gt, model_points) -> float:
 
 def add_s(r_pred, t_pred, r_gt, t_gt, model_points) -> float:
     """ADD-S: for each GT-posed model point, distance to the closest predicted-posed point; mean."""
-    x = _points(model_points, "model_points")
+    x = as_points(model_points, "model_points")
     a = x @ np.asarray(r_pred).T + np.asarray(t_pred)
     b = x @ np.asarray(r_gt).T + np.asarray(t_gt)
     return float(_nn_dist(b, a).mean())
@@ -461,7 +307,7 @@ def ate(pred, gt, with_scale: bool = False) -> float:
     """
     def pos(x):
         a = np.asarray(x, dtype=np.float64)
-        return a[:, :3, 3] if a.ndim == 3 else _points(a)
+        return a[:, :3, 3] if a.ndim == 3 else as_points(a)
 
     p, g = pos(pred), pos(gt)
     if p.shape != g.shape:
@@ -577,7 +423,7 @@ def damon_contact_scores(pred_probs, gt_labels, threshold: float = 0.5, vertices
 
 def mesh_edge_graph(vertices, faces):
     """Sparse symmetric (V, V) graph of mesh edges weighted by their Euclidean length."""
-    v = _points(vertices, "vertices")
+    v = as_points(vertices, "vertices")
     f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
     e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
     e = np.unique(np.sort(e, axis=1), axis=0)

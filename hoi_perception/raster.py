@@ -1,4 +1,5 @@
-"""Pinhole projection and filled silhouettes of projected triangle meshes (OpenCV, no GL context).
+"""Pinhole projection, filled silhouettes of projected triangle meshes (OpenCV, no GL context) and
+the IoU that compares silhouettes.
 
 Every triangle is filled on its own: `cv2.fillPoly` given all triangles at once fills by an
 even-odd rule, so where triangles overlap (the front and back of any closed mesh) it leaves holes,
@@ -32,3 +33,13 @@ def fill_triangles(triangles: np.ndarray, shape: tuple[int, int], shift: int = 0
     for tri in pts:
         cv2.fillConvexPoly(mask, tri, 1, lineType=cv2.LINE_8, shift=shift)
     return mask > 0
+
+
+def mask_iou(pred, gt, empty: float = 0.0) -> float:
+    """Intersection over union of two boolean masks of one shape; `empty` when both are empty
+    (0 where an empty prediction should score nothing, NaN to leave the pair out of a mean)."""
+    p, g = np.asarray(pred, dtype=bool), np.asarray(gt, dtype=bool)
+    if p.shape != g.shape:
+        raise ValueError(f"mask shapes differ: {p.shape} vs {g.shape}")
+    union = np.count_nonzero(p | g)
+    return float(np.count_nonzero(p & g) / union) if union else float(empty)

@@ -1,7 +1,8 @@
 """One body/hand-model interface: ``load_body_model`` returns a :class:`BodyModel`.
 
 Backends: ``"anny"`` (default, always available) and ``"smplx"`` (optional extra, needs the
-``smplx`` package and user-supplied SMPL-X/MANO model files).
+``smplx`` package and user-supplied SMPL-X/MANO model files). Rotation conversions live in
+`hoi_perception.geometry`.
 """
 from __future__ import annotations
 
@@ -15,11 +16,6 @@ from hoi_perception.body.interface import (
     BodyModel,
     BodyOutput,
     BodyParams,
-    axis_angle_to_matrix,
-    matrix_to_axis_angle,
-    matrix_to_rot6d,
-    rot6d_to_matrix,
-    to_matrix,
     transform_output,
 )
 from hoi_perception.body.joints import (
@@ -75,11 +71,6 @@ __all__ = [
     "BodyParams",
     "transform_output",
     "OPTICAL_FROM_REP103",
-    "axis_angle_to_matrix",
-    "matrix_to_axis_angle",
-    "matrix_to_rot6d",
-    "rot6d_to_matrix",
-    "to_matrix",
     "BODY_JOINTS",
     "BODY_PARENTS",
     "BODY_POSE_JOINTS",

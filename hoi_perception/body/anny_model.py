@@ -18,7 +18,8 @@ import threading
 import torch
 
 from hoi_perception.body import joints as J
-from hoi_perception.body.interface import BodyModel, BodyOutput, BodyParams, to_matrix
+from hoi_perception.body.interface import BodyModel, BodyOutput, BodyParams
+from hoi_perception.geometry import to_matrix
 
 # anny's native frame is z up with the body facing -y and its left side on +x. REP 103 body
 # frame (x forward, y left, z up) = rotation of +90 deg about z: p_rep = C @ p_anny.

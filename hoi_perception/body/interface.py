@@ -28,6 +28,8 @@ from typing import Literal, Sequence
 
 import torch
 
+from hoi_perception.geometry import matrix_to_axis_angle, matrix_to_rot6d, to_matrix
+
 Kind = Literal["body", "hand_left", "hand_right"]
 KINDS: tuple[str, ...] = ("body", "hand_left", "hand_right")
 
@@ -36,69 +38,6 @@ KINDS: tuple[str, ...] = ("body", "hand_left", "hand_right")
 OPTICAL_FROM_REP103 = torch.tensor(
     [[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]], dtype=torch.float64
 )
-
-
-# --- rotations --------------------------------------------------------------------------
-def axis_angle_to_matrix(rotvec: torch.Tensor) -> torch.Tensor:
-    """(..., 3) axis-angle -> (..., 3, 3); smooth (and differentiable) at zero."""
-    theta2 = (rotvec * rotvec).sum(-1, keepdim=True)[..., None]  # (..., 1, 1)
-    small = theta2 < 1e-8
-    safe2 = torch.where(small, torch.ones_like(theta2), theta2)
-    theta = torch.sqrt(safe2)
-    # Taylor expansions below 1e-4 rad keep the gradient finite at the rest pose.
-    a = torch.where(small, 1.0 - theta2 / 6.0, torch.sin(theta) / theta)
-    b = torch.where(small, 0.5 - theta2 / 24.0, (1.0 - torch.cos(theta)) / safe2)
-    x, y, z = rotvec.unbind(-1)
-    zero = torch.zeros_like(x)
-    k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(rotvec.shape + (3,))
-    eye = torch.eye(3, dtype=rotvec.dtype, device=rotvec.device).expand_as(k)
-    return eye + a * k + b * (k @ k)
-
-
-def rot6d_to_matrix(rot6d: torch.Tensor) -> torch.Tensor:
-    """(..., 6) = [first column, second column] -> (..., 3, 3) by Gram-Schmidt."""
-    a1, a2 = rot6d[..., :3], rot6d[..., 3:]
-    b1 = torch.nn.functional.normalize(a1, dim=-1)
-    b2 = torch.nn.functional.normalize(a2 - (b1 * a2).sum(-1, keepdim=True) * b1, dim=-1)
-    b3 = torch.cross(b1, b2, dim=-1)
-    return torch.stack([b1, b2, b3], dim=-1)
-
-
-def matrix_to_rot6d(matrix: torch.Tensor) -> torch.Tensor:
-    """(..., 3, 3) -> (..., 6), the inverse of :func:`rot6d_to_matrix` on rotations."""
-    return torch.cat([matrix[..., :, 0], matrix[..., :, 1]], dim=-1)
-
-
-def matrix_to_axis_angle(matrix: torch.Tensor) -> torch.Tensor:
-    """(..., 3, 3) -> (..., 3) axis-angle, angle in [0, pi]."""
-    import roma  # anny's own dependency; robust near pi
-
-    return roma.rotmat_to_rotvec(matrix)
-
-
-def to_matrix(rot: torch.Tensor, what: str = "rotation", batch_dims: int | None = None) -> torch.Tensor:
-    """Axis-angle (..., 3), 6D (..., 6) or matrices (..., 3, 3) -> (..., 3, 3).
-
-    Give ``batch_dims`` (the number of leading dimensions, e.g. 1 for (B, 3)) wherever it is
-    known: without it a batch of three axis-angle vectors (3, 3) reads as one matrix.
-    """
-    if batch_dims is None:
-        is_matrix = rot.ndim >= 2 and rot.shape[-2:] == (3, 3)
-    else:
-        is_matrix = rot.ndim == batch_dims + 2
-        if rot.ndim not in (batch_dims + 1, batch_dims + 2):
-            raise ValueError(f"{what} has {rot.ndim} dimensions, expected {batch_dims + 1} or {batch_dims + 2}")
-    if is_matrix:
-        if rot.shape[-2:] != (3, 3):
-            raise ValueError(f"{what} matrices must be (..., 3, 3), got shape {tuple(rot.shape)}")
-        return rot
-    if rot.shape[-1] == 3:
-        return axis_angle_to_matrix(rot)
-    if rot.shape[-1] == 6:
-        return rot6d_to_matrix(rot)
-    raise ValueError(
-        f"{what} must end in 3 (axis-angle), 6 (6D) or (3, 3) (matrix), got shape {tuple(rot.shape)}"
-    )
 
 
 # --- parameters and outputs -------------------------------------------------------------

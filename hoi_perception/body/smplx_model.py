@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 
 from hoi_perception.body import joints as J
-from hoi_perception.body.interface import BodyModel, BodyOutput, BodyParams, to_matrix
+from hoi_perception.body.interface import BodyModel, BodyOutput, BodyParams
+from hoi_perception.geometry import to_matrix
 
 # p_rep103 = SMPL_TO_REP103 @ p_smpl (SMPL: x left, y up, z forward).
 SMPL_TO_REP103 = torch.tensor([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=torch.float64)
@@ -142,7 +143,7 @@ class SmplxBodyModel(BodyModel):
 
     @staticmethod
     def _aa(rot: torch.Tensor) -> torch.Tensor:
-        from hoi_perception.body.interface import matrix_to_axis_angle
+        from hoi_perception.geometry import matrix_to_axis_angle
 
         return matrix_to_axis_angle(rot)
 

@@ -219,7 +219,7 @@ def fit_object_pose(pose: tuple[float, np.ndarray, np.ndarray], vertices: np.nda
                     fitter=None) -> tuple[tuple[float, np.ndarray, np.ndarray], FitInfo]:
     """The object's similarity pose (scale, R, t) on its template mesh (vertices, faces) -> the fitted
     pose and FitInfo; 1,000 surface points of the posed template are what is projected."""
-    from hoi_perception.metrics import sample_surface
+    from hoi_perception.geometry import sample_surface
 
     s, r, t = pose
     points = sample_surface(s * np.asarray(vertices, np.float64) @ r.T + t, faces, 1000, seed=0)

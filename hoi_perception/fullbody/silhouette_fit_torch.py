@@ -8,7 +8,7 @@ each would cost more in launches than the numpy steps they replace. The maps and
 built on the host by `silhouette_fit._Target`, as before. Replayed, the fit cost ~20 ms per frame
 on an H200 (`bench gpu`, measured before each step also scored its loss for the best step);
 ``compile`` fuses each step with torch.compile (Triton), which brought a frame to 8.1 ms once, but
-is not the default: a second compiled fitter in one process once failed its graph capture (README).
+is not the default: a second compiled fitter in one process once failed its graph capture (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -17,24 +17,23 @@ import logging
 import numpy as np
 import torch
 
-from .silhouette_fit import LEARNING_RATE, MAX_SIDE, MIN_DEPTH, N_PIXELS, N_POINTS, ROTATION_WEIGHT, STEPS, _Target, step_sizes
+from hoi_perception.geometry import axis_angle_to_matrix
+
+from .silhouette_fit import (
+    LEARNING_RATE,
+    MAX_SIDE,
+    MIN_DEPTH,
+    N_PIXELS,
+    N_POINTS,
+    ROTATION_WEIGHT,
+    STEPS,
+    _Target,
+    step_sizes,
+)
 
 SIDE = MAX_SIDE + 1  # the distance field carries one padding row and column
 log = logging.getLogger("hoi_perception.fullbody")
 BIG = 1e30
-
-
-def rotvec_matrix(r: torch.Tensor) -> torch.Tensor:
-    """(3,) rotation vector -> (3, 3), Rodrigues with its small-angle series (no host branch)."""
-    t2 = (r * r).sum()
-    t = torch.sqrt(t2)
-    small = t < 1e-6
-    ts = torch.where(small, torch.ones_like(t), t)
-    a = torch.where(small, 1 - t2 / 6, torch.sin(ts) / ts)
-    b = torch.where(small, 0.5 - t2 / 24, (1 - torch.cos(ts)) / (ts * ts))
-    z = torch.zeros_like(t)
-    k = torch.stack([torch.stack([z, -r[2], r[1]]), torch.stack([r[2], z, -r[0]]), torch.stack([-r[1], r[0], z])])
-    return torch.eye(3, dtype=r.dtype, device=r.device) + a * k + b * (k @ k)
 
 
 class TorchFitter:
@@ -144,7 +143,7 @@ class TorchFitter:
         gradient and the points relative to the moved centre."""
         c, cz = self.centre, self.centre[2]
         shift = cz * torch.stack([params[0], params[1], torch.zeros_like(cz)])
-        moved = torch.exp(params[5]) * (self.points - c) @ rotvec_matrix(params[2:5]).T + c + shift
+        moved = torch.exp(params[5]) * (self.points - c) @ axis_angle_to_matrix(params[2:5]).T + c + shift
         loss, g_p = self._gradient(moved, grad)
         loss = loss + ROTATION_WEIGHT * (params[2:5] * params[2:5]).sum()
         return loss, ((g_p, moved - (c + shift)) if grad else None)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hoi_perception.body.interface import rot6d_to_matrix
+from hoi_perception.geometry import rot6d_to_matrix
 
 TABLE_PATH = Path(__file__).resolve().parent / "data" / "subset_body_anny.npz"
 N_SHAPE = 6
@@ -194,8 +194,8 @@ def build_tables(seed: int = 0) -> tuple[dict, dict]:
 def compare_with_anny(layer: SubsetBody, n: int = 16, seed: int = 1) -> dict:
     """Max/mean distance (mm) between this layer and the full anny forward on random params."""
     from hoi_perception.body import BodyParams, load_body_model
-    from hoi_perception.body.interface import axis_angle_to_matrix, matrix_to_rot6d
     from hoi_perception.body.vertex_subset import load_subset
+    from hoi_perception.geometry import axis_angle_to_matrix, matrix_to_rot6d
 
     model = load_body_model("anny", "body")
     g = torch.Generator().manual_seed(seed)

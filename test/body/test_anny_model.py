@@ -4,16 +4,9 @@ import math
 import pytest
 import torch
 
-from hoi_perception.body import (
-    BODY_JOINTS,
-    BodyParams,
-    HAND_JOINTS,
-    load_body_model,
-    matrix_to_rot6d,
-    to_matrix,
-    transform_output,
-)
+from hoi_perception.body import BODY_JOINTS, HAND_JOINTS, BodyParams, load_body_model, transform_output
 from hoi_perception.body.vertex_subset import random_params
+from hoi_perception.geometry import matrix_to_rot6d, to_matrix
 
 
 def _rand(model, b, seed):
