@@ -58,7 +58,7 @@ def partner_map(points: np.ndarray, lateral_axis: int) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def mirror_maps() -> MirrorMaps:
     """From anny's rest mesh (REP 103 body frame: y points left) and the network's rest skeleton."""
-    from hoi_perception.synth.engine import body_model
+    from hoi_perception.assets import body_model
 
     from .subset_body import SubsetBody
 

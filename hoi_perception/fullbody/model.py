@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hoi_perception.body.interface import rot6d_to_matrix
+from hoi_perception.geometry import rot6d_to_matrix
 
 from .subset_body import SubsetBody
 
@@ -221,13 +221,6 @@ def uvd_to_xyz(uvd: torch.Tensor, intrinsics: torch.Tensor, depth_scale: float) 
     u = 0.5 + uvd[:, 0]
     v = 0.5 + uvd[:, 1]
     return torch.stack([(u - cx) * z / fx, (v - cy) * z / fy, z], dim=-1)
-
-
-def xyz_to_uvd(xyz: torch.Tensor, intrinsics: torch.Tensor, depth_scale: float) -> torch.Tensor:
-    fx, fy, cx, cy = intrinsics.unbind(-1)
-    z = xyz[:, 2].clamp(min=1e-3)
-    return torch.stack([fx * xyz[:, 0] / z + cx - 0.5, fy * xyz[:, 1] / z + cy - 0.5,
-                        torch.log(z / (fx * depth_scale))], dim=-1)
 
 
 def project(points: torch.Tensor, intrinsics: torch.Tensor) -> torch.Tensor:

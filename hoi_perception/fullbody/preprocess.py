@@ -87,7 +87,3 @@ def uncrop_points(uv_crop: np.ndarray, affine: np.ndarray) -> np.ndarray:
     """Crop pixel coordinates (..., 2) -> image pixel coordinates."""
     s = affine[0, 0]
     return (np.asarray(uv_crop, np.float64) - affine[:, 2]) / s
-
-
-def crop_points(uv_image: np.ndarray, affine: np.ndarray) -> np.ndarray:
-    return np.asarray(uv_image, np.float64) * affine[0, 0] + affine[:, 2]

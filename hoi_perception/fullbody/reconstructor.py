@@ -14,24 +14,15 @@ it the network's class head picks one of its training classes (said in ObjectSta
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from hoi_perception.backends import BACKENDS, BackendError, default_device, load_backend
-from hoi_perception.body.interface import rot6d_to_matrix
+from hoi_perception.geometry import quaternion_xyzw, rot6d_to_matrix, similarity_transform
 from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, Reconstructor
-from hoi_perception.pipeline.types import (
-    PART_BODY,
-    BodyState,
-    Frame,
-    FullBodyResult,
-    InputError,
-    ObjectState,
-    Pose,
-)
+from hoi_perception.pipeline.types import PART_BODY, BodyState, Frame, FullBodyResult, InputError, ObjectState, Pose
 
 from .model import EXPORT_OUTPUTS, N_BODY_V, CrossHOI, ExportWrapper, ModelConfig
 from .preprocess import make_crop
@@ -59,21 +50,6 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
     model.load_state_dict({k: sd[k].to(own[k].dtype) for k in own}, strict=True)
 
 
-def save_weights(model: torch.nn.Module, path: Path, fp16: bool = True) -> None:
-    from safetensors.torch import save_file
-
-    sd = {k: (v.half() if fp16 and v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_suffix(".tmp")
-    save_file(sd, str(tmp))
-    tmp.replace(path)
-
-
-def quaternion_xyzw(r: np.ndarray) -> np.ndarray:
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_matrix(r).as_quat()
-
-
 class FullBodyInference:
     """Pre-processing, one backend run, post-processing (shared by torch / ORT / TensorRT).
 
@@ -88,7 +64,7 @@ class FullBodyInference:
         self.backend, self.cfg, self.classes = backend, cfg, list(classes)
         self.flip_average, self.silhouette_fit = bool(flip_average), bool(silhouette_fit)
         if library is None:
-            from hoi_perception.synth.engine import object_library
+            from hoi_perception.assets import object_library
 
             library = object_library()
         self.library = library
@@ -144,8 +120,6 @@ class FullBodyInference:
         res["class_predicted"] = predicted_class
         res["crop"] = crop
         # refined object pose: similarity from the template subset to the refined vertices
-        from hoi_perception.metrics import similarity_transform
-
         s, r, t = similarity_transform(self.template(object_class), res["object_vertices"])
         res["object_pose_refined"] = (float(s), r, t)
         if self.silhouette_fit:
@@ -212,7 +186,7 @@ class FullBodyReconstructor(Reconstructor):
             self.infer.template(object_class)  # unknown class: error now, not per frame
         self.object_class = object_class
         self.subset = self.infer.subset
-        from hoi_perception.synth.engine import body_model
+        from hoi_perception.assets import body_model
 
         self.faces = body_model().faces.numpy().astype(np.uint32)
 
@@ -239,7 +213,7 @@ class FullBodyReconstructor(Reconstructor):
         joints = np.concatenate([res["joints"], res["hand_joints"].reshape(-1, 3)])
         go = rot6d_to_matrix(torch.as_tensor(res["body_global_orient"])[None])[0].numpy()
         pose = rot6d_to_matrix(torch.as_tensor(res["body_pose"])).numpy()
-        from hoi_perception.body.interface import matrix_to_axis_angle
+        from hoi_perception.geometry import matrix_to_axis_angle
 
         pose_aa = matrix_to_axis_angle(torch.as_tensor(pose)).numpy().reshape(-1)
         body = BodyState(model_id=BODY_MODEL_ID, joints=joints, part=PART_BODY, shape_params=res["body_shape"],
@@ -259,17 +233,3 @@ class FullBodyReconstructor(Reconstructor):
 
 def build(model_dir: Path, card: dict, **options) -> FullBodyReconstructor:
     return FullBodyReconstructor(Path(model_dir), card, **options)
-
-
-def export(model: CrossHOI, path: Path) -> Path:
-    """ONNX export through the shared backend helper (dynamic batch, checked, atomic)."""
-    from hoi_perception.backends import export_onnx
-
-    c = model.cfg
-    ex = {"image": torch.zeros(1, 5, c.crop, c.crop), "intrinsics": torch.tensor([[1.2, 1.2, 0.5, 0.5]]),
-          "template": torch.randn(1, 64, 3) * 0.1}
-    return export_onnx(ExportWrapper(model).eval(), ex, path, EXPORT_OUTPUTS, opset=17)
-
-
-def config_from_checkpoint(ck: dict) -> ModelConfig:
-    return ModelConfig(**json.loads(ck["config"]))

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .geometry import GRID_RES, MASK_SIZE
+from .encoding import GRID_RES, MASK_SIZE
 
 FLOW_INPUTS = ("t", "noisy_occupancy", "noisy_mask")
 LOGIT_SCALE = 4.0  # x_1 in [-1, 1] -> a logit whose sigmoid crosses 0.5 where x_1 crosses 0

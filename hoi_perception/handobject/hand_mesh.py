@@ -14,9 +14,8 @@ import numpy as np
 import torch
 
 from hoi_perception.body import load_body_model
-from hoi_perception.body.interface import BodyParams, matrix_to_rot6d
-
-from .geometry import rigid_fit
+from hoi_perception.body.interface import BodyParams
+from hoi_perception.geometry import matrix_to_rot6d, rigid_fit
 
 PALM = (0, 1, 5, 9, 13, 17)  # wrist, thumb CMC, index/middle/ring/pinky bases (HAND_JOINTS)
 

@@ -17,11 +17,10 @@ import numpy as np
 from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable
 from hoi_perception.pipeline.types import CameraIntrinsics, InputError
 
-from .data import MAX_FRAMES, intrinsics_vector
+from .encoding import IMAGE_SIZE, MASK_SIZE, MAX_FRAMES, intrinsics_vector
 from .flip import flip_clip, merge_flipped
 from .flow import FLOW_INPUTS
 from .flow import sample as flow_sample
-from .geometry import IMAGE_SIZE, MASK_SIZE
 from .mesh import EmptyShapeError, occupancy_to_mesh
 from .pose import decode_poses, depth_points, refine_translation, refine_with_depth, track_mask_centroids
 
@@ -125,11 +124,12 @@ class HandObjectModel:
         try:
             device = device or default_device(backend)
             if backend == "torch":
-                self.backend = load_backend("torch", torch_module=load_torch_model(self.model_dir),
+                weights = str(self.card.get("weights_torch", "model.safetensors"))
+                self.backend = load_backend("torch", torch_module=load_torch_model(self.model_dir, weights),
                                             input_names=input_names(self.variant), output_names=OUTPUT_NAMES,
                                             threads=threads, device=device)
             else:
-                onnx = self.model_dir / str(self.card.get("weights", "model.onnx"))
+                onnx = self.model_dir / str(self.card.get("weights_onnx", "model.onnx"))
                 self.backend = load_backend(backend, onnx_path=onnx, threads=threads, device=device)
         except BackendError as exc:
             raise ModelNotAvailable(f"hand-object model in {self.model_dir}: {exc}") from exc
@@ -273,14 +273,14 @@ def net_variant(model_dir: Path) -> str:
     return str(json.loads(cpath.read_text()).get("variant", "direct"))
 
 
-def load_torch_model(model_dir: Path):
-    """The network from `model.safetensors` (fp16 weights, fp32 compute) + `net_config.json`."""
+def load_torch_model(model_dir: Path, weights: str = "model.safetensors"):
+    """The network from its safetensors weights (fp16, fp32 compute) + `net_config.json`."""
     from safetensors.torch import load_file
 
     from .model import HandObjectNet, NetConfig
 
     model_dir = Path(model_dir)
-    wpath, cpath = model_dir / "model.safetensors", model_dir / "net_config.json"
+    wpath, cpath = model_dir / weights, model_dir / "net_config.json"
     for p in (wpath, cpath):
         if not p.is_file():
             raise ModelNotAvailable(f"{p} is missing")

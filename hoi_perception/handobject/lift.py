@@ -16,8 +16,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .geometry import GRID_SIDE
-from .losses import rot6d_to_matrix
+from hoi_perception.geometry import rot6d_to_matrix
+
+from .encoding import GRID_SIDE
 
 LIFT_RES = 32  # the occupancy decoder's stage before the final 3D pixel shuffle
 LOGIT_CLAMP = 20.0

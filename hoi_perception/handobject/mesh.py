@@ -6,7 +6,7 @@ import numpy as np
 
 from hoi_perception.raster import fill_triangles, pinhole_project
 
-from .geometry import GRID_SIDE
+from .encoding import GRID_SIDE
 
 
 class EmptyShapeError(ValueError):

@@ -40,7 +40,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .geometry import GRID_RES, IMAGE_SIZE, MASK_SIZE
+from .encoding import GRID_RES, IMAGE_SIZE, MASK_SIZE
 from .hand_refine import HandRefine
 from .lift import SilhouetteLift
 from .mask_refine import MaskRefine

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hoi_perception.metrics import mask_iou as iou
+from hoi_perception.geometry import rigid_fit, rot6d_to_matrix_np
+from hoi_perception.raster import mask_iou as iou
 
-from .geometry import decode_point, rigid_fit, rot6d_to_matrix_np
+from .encoding import decode_point
 from .mesh import silhouette
 
 
@@ -124,20 +125,3 @@ def refine_with_depth(verts: np.ndarray, pose: np.ndarray, points: np.ndarray, m
         if step < 1e-4:  # 0.1 mm: well below the depth noise
             break
     return cur, rms
-
-
-def matrix_to_quat_xyzw(r: np.ndarray) -> np.ndarray:
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_matrix(r).as_quat()
-
-
-def pose_jitter(poses: np.ndarray) -> dict:
-    """Frame-to-frame changes of a (T, 4, 4) trajectory: mean translation (cm) and rotation (deg)."""
-    from hoi_perception.metrics import rotation_error_deg
-
-    if len(poses) < 2:
-        return {"jitter_trans_cm": float("nan"), "jitter_rot_deg": float("nan")}
-    dt = np.linalg.norm(np.diff(poses[:, :3, 3], axis=0), axis=1)
-    dr = rotation_error_deg(poses[1:, :3, :3], poses[:-1, :3, :3])
-    return {"jitter_trans_cm": float(100 * dt.mean()), "jitter_rot_deg": float(np.mean(dr))}

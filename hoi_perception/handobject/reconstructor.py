@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hoi_perception.geometry import quaternion_xyzw
 from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, Reconstructor
 from hoi_perception.pipeline.types import (
     PART_LEFT_HAND,
@@ -36,7 +37,7 @@ from hoi_perception.pipeline.types import (
     Pose,
 )
 
-from .data import MAX_FRAMES
+from .encoding import MAX_FRAMES
 from .infer import (
     DEPTH_MODES,
     MIN_FRAMES,
@@ -46,13 +47,12 @@ from .infer import (
     crop_square_depth,
     refine_mode,
 )
-from .pose import matrix_to_quat_xyzw
 
 log = logging.getLogger("hoi_perception.handobject")
 
 
 def _pose(m: np.ndarray) -> Pose:
-    return Pose(m[:3, 3], matrix_to_quat_xyzw(m[:3, :3]))
+    return Pose(m[:3, 3], quaternion_xyzw(m[:3, :3]))
 
 
 class HandObjectReconstructor(Reconstructor):

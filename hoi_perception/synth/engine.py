@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hoi_perception import assets
+from hoi_perception.assets import object_library
 from hoi_perception.body.joints import BODY_JOINTS
 
 from .cameras import Camera, intrinsics_from_fov, look_at, view_pair
 from .fields import SignedDistanceGrid, VoxelGrid, occupancy_voxels, signed_distance_grid
 from .kinematics import rot
-from .posing import Poser, PosedBody, PoseError
+from .posing import PosedBody, PoseError, Poser
 from .scenes import PENETRATION_TOLERANCE, Scene, SceneRejected, SceneSampler
 
 GENERATOR_VERSION = "1.1.0"
@@ -30,9 +32,6 @@ KINDS = ("fullbody", "hand")
 SPLITS = ("train", "heldout")
 CONTACT_THRESHOLD = 0.05  # m: the field's body-object contact definition (BEHAVE/CONTHO)
 HAND_CONTACT_THRESHOLD = 0.005  # m: hand-object contact in grasp clips
-PROCEDURAL_SEED = 0
-PROCEDURAL_PER_KIND = 8
-PROCEDURAL_HELDOUT = 0.25
 # Instance ids in rendered masks (0 = background, the floor included).
 BODY_ID, LEFT_HAND_ID, RIGHT_HAND_ID, OBJECT_ID = 1, 2, 3, 4
 FLOOR_ID = 5
@@ -42,25 +41,13 @@ INSTANCE_NAMES = {0: "background", BODY_ID: "body", LEFT_HAND_ID: "left_hand", R
 
 
 # --- per-process state ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
 def body_model():
-    from hoi_perception.body import load_body_model
-    from hoi_perception.paths import anny_cache_dir
-
-    anny_cache_dir()
+    """The shared body model with torch on one thread: the engine runs one worker per core, and
+    intra-op threads would fight each other (set here, not in `assets`, so live code keeps its own)."""
     import torch
 
-    torch.set_num_threads(1)  # one worker per core; intra-op threads would fight each other
-    return load_body_model("anny", "body")
-
-
-@functools.lru_cache(maxsize=None)
-def object_library():
-    from hoi_perception.objects import default_library
-
-    lib = default_library(procedural_seed=None)
-    lib.add_procedural(PROCEDURAL_SEED, PROCEDURAL_PER_KIND, heldout_fraction=PROCEDURAL_HELDOUT)
-    return lib
+    torch.set_num_threads(1)
+    return assets.body_model()
 
 
 @functools.lru_cache(maxsize=None)
@@ -266,7 +253,7 @@ def contact_labels_fast(points: np.ndarray, obj, threshold: float) -> np.ndarray
     (a vertex lies on the surface), and only the rest get exact point-to-triangle distances."""
     from scipy.spatial import cKDTree
 
-    from hoi_perception.metrics import point_mesh_distance
+    from hoi_perception.geometry import point_mesh_distance
 
     sd = obj.sdf_world(points)
     band = obj.sdf.pitch * obj.scale + 0.001
@@ -288,7 +275,7 @@ def _body_contact_of_object(obj_points: np.ndarray, body_vertices: np.ndarray, f
                             threshold: float) -> np.ndarray:
     from scipy.spatial import cKDTree
 
-    from hoi_perception.metrics import point_mesh_distance
+    from hoi_perception.geometry import point_mesh_distance
 
     d, _ = cKDTree(body_vertices).query(obj_points, distance_upper_bound=threshold + 0.03)
     out = np.zeros(len(obj_points), dtype=bool)

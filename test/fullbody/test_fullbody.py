@@ -10,10 +10,11 @@ import torch
 
 from hoi_perception.backends import load_backend
 from hoi_perception.body.vertex_subset import load_subset
-from hoi_perception.fullbody.losses import edge_loss, map_loss, recon_loss
 from hoi_perception.fullbody.model import EXPORT_OUTPUTS, N_BODY_V, N_V, CrossHOI, ExportWrapper, ModelConfig, project
 from hoi_perception.fullbody.preprocess import make_crop
-from hoi_perception.fullbody.reconstructor import INPUT_NAMES, export, load_weights, save_weights
+from hoi_perception.fullbody.reconstructor import INPUT_NAMES, load_weights
+from hoi_perception.fullbody.training.losses import edge_loss, map_loss, recon_loss
+from hoi_perception.fullbody.training.release import export, save_weights
 from hoi_perception.pipeline.stages import ModelNotAvailable, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, InputError
 
@@ -245,7 +246,7 @@ def test_shipped_model_on_a_missing_gpu_is_refused():
 
 
 def test_visible_in_view_needs_the_mask_the_image_and_the_depth():
-    from hoi_perception.fullbody.data import visible_in_view
+    from hoi_perception.fullbody.training.data import visible_in_view
 
     k = np.array([[100.0, 0, 32], [0, 100.0, 32], [0, 0, 1]])
     depth = np.full((64, 64), 2.0)

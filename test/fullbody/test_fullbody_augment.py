@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hoi_perception.fullbody import data as fb_data
-from hoi_perception.fullbody import train
-from hoi_perception.fullbody.augment import AugmentConfig, augment_batch, jitter_colour, reframe
 from hoi_perception.fullbody.model import project
 from hoi_perception.fullbody.preprocess import MEAN, STD
+from hoi_perception.fullbody.training import data as fb_data
+from hoi_perception.fullbody.training import train
+from hoi_perception.fullbody.training.augment import AugmentConfig, augment_batch, jitter_colour, reframe
 
 S = 96
 

@@ -29,7 +29,7 @@ def test_anny_mirror_maps_swap_left_and_right():
     np.testing.assert_array_equal(maps.hand_joints[:21], np.arange(21, 42))  # left hand <-> right hand
     assert (maps.joints != np.arange(22)).sum() >= 12  # limbs swap; the spine and head map to themselves
     # each partner is the mirror image across the sagittal plane (y points left in the body frame)
-    from hoi_perception.synth.engine import body_model
+    from hoi_perception.assets import body_model
 
     bm = body_model()
     with torch.no_grad():

@@ -7,10 +7,11 @@ import copy
 import pytest
 import torch
 
-from hoi_perception.fullbody import train
-from hoi_perception.fullbody.grow import load_grown
 from hoi_perception.fullbody.model import CrossHOI, ModelConfig
-from hoi_perception.fullbody.reconstructor import load_weights, save_weights
+from hoi_perception.fullbody.reconstructor import load_weights
+from hoi_perception.fullbody.training import train
+from hoi_perception.fullbody.training.grow import load_grown
+from hoi_perception.fullbody.training.release import save_weights
 
 
 def _inputs(n=3, crop=64):
@@ -78,7 +79,7 @@ def test_width_validation():
 def test_cli_grows_a_released_model(engine_dataset, tmp_path):
     scenes = engine_dataset("fullbody", 2, 11, 128)
     torch.manual_seed(0)
-    from hoi_perception.fullbody import data as fb_data
+    from hoi_perception.fullbody.training import data as fb_data
 
     cfg = dict(crop=96, width=48, heads=4, kv_tokens=32, vdim=48, hidden=256, n_classes=len(fb_data.train_classes()))
     released = tmp_path / "model.safetensors"

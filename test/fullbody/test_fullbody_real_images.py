@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from hoi_perception.fullbody.real_images import find_items, main, measure
+from hoi_perception.fullbody.training.real_images import find_items, main, measure
 from hoi_perception.paths import models_dir, shared_data_dir
 from hoi_perception.pipeline.stages import InferenceError
 

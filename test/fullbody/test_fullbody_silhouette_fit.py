@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from hoi_perception.fullbody.real_images import rasterize
 from hoi_perception.fullbody.silhouette_fit import fit_object_pose
+from hoi_perception.fullbody.training.real_images import rasterize
 from hoi_perception.metrics import mask_iou
 from hoi_perception.paths import REPO_ROOT
 from hoi_perception.pipeline.types import InputError
@@ -82,8 +82,8 @@ needs_shipped = pytest.mark.skipif(not (REPO_ROOT / "models" / "fullbody" / "mod
 def test_reconstructor_option_brings_the_object_onto_its_mask(fullbody_frame):
     from scipy.spatial.transform import Rotation
 
+    from hoi_perception.assets import object_library
     from hoi_perception.pipeline.stages import load_reconstructor
-    from hoi_perception.synth.engine import object_library
 
     frame = fullbody_frame()
     asset = object_library().get("003_cracker_box")

@@ -7,10 +7,10 @@ import csv
 import pytest
 import torch
 
-from hoi_perception.fullbody import data as fb_data
-from hoi_perception.fullbody import train
 from hoi_perception.fullbody.model import CrossHOI, ModelConfig
-from hoi_perception.fullbody.reconstructor import save_weights
+from hoi_perception.fullbody.training import data as fb_data
+from hoi_perception.fullbody.training import train
+from hoi_perception.fullbody.training.release import save_weights
 from hoi_perception.pipeline.types import InputError
 
 

@@ -1,7 +1,7 @@
 """Camera-like degradations of training clips: images only, in range, one camera per clip."""
 import numpy as np
 
-from hoi_perception.handobject import augment
+from hoi_perception.handobject.training import augment
 
 
 def _clip(seed=0, frames=3, size=32):

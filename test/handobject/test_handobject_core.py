@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from hoi_perception.handobject import geometry as G
-from hoi_perception.handobject.losses import losses, rot6d_to_matrix
+from hoi_perception.geometry import rot6d_to_matrix
+from hoi_perception.handobject import encoding as G
 from hoi_perception.handobject.mesh import EmptyShapeError, occupancy_to_mesh, silhouette, silhouette_triangles
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
 from hoi_perception.handobject.pose import refine_translation, track_mask_centroids
+from hoi_perception.handobject.training.losses import losses
 
 TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
 
@@ -199,7 +200,7 @@ FLOW_TINY = NetConfig(**{**TINY.__dict__, "variant": "flow"})
 
 def test_flow_variant_learns_the_velocity_and_samples_deterministically():
     from hoi_perception.handobject import flow
-    from hoi_perception.handobject.losses import flow_losses
+    from hoi_perception.handobject.training.losses import flow_losses
 
     torch.manual_seed(0)
     net = HandObjectNet(FLOW_TINY)

@@ -5,12 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from hoi_perception.handobject.export import write_weights
+from hoi_perception.geometry import matrix_to_rot6d_np
+from hoi_perception.handobject.encoding import encode_point, grid_centres
 from hoi_perception.handobject.flip import flip_clip, merge_flipped, unflip_outputs
-from hoi_perception.handobject.geometry import encode_point, grid_centres, matrix_to_rot6d_np
 from hoi_perception.handobject.infer import HandObjectModel
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
 from hoi_perception.handobject.pose import decode_poses
+from hoi_perception.handobject.training.export import write_weights
 
 S = np.diag([-1.0, 1.0, 1.0])  # reflection through the camera's y-z plane
 TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
@@ -112,7 +113,7 @@ def _k_from_vector(v: np.ndarray, size: int) -> np.ndarray:
 
 def _in_amodal_share(item: dict, t: int) -> np.ndarray:
     """Per frame, the share of occupied voxel centres whose projection lands in the amodal mask."""
-    from hoi_perception.handobject.geometry import MASK_SIZE
+    from hoi_perception.handobject.encoding import MASK_SIZE
 
     pts = grid_centres()[item["occupancy"] > 0.5]
     k = _k_from_vector(item["intrinsics"][:t].astype(np.float64), MASK_SIZE)  # the vector is resolution-free
@@ -130,8 +131,8 @@ def test_flipped_training_item_is_the_mirrored_scene(engine_dataset):
     """On a real engine clip: the flipped item's targets obey the same geometry as the engine's
     (poses and hand joints encode through the mirrored intrinsics, the occupancy projects into the
     amodal masks as before), and flipping twice gives the item back."""
-    from hoi_perception.handobject.data import clip_item
     from hoi_perception.handobject.flip import flip_item
+    from hoi_perception.handobject.training.data import clip_item
     from hoi_perception.synth.shards import ShardSet
 
     arrays, _, _ = ShardSet(engine_dataset("hand", 1, 5, 128)).get(0)

@@ -3,8 +3,8 @@ trained it moves the hand joints and never the object outputs, no gradient of it
 of the network, and the network exports to ONNX with it."""
 import torch
 
-from hoi_perception.handobject.export import compare_backends, example_inputs, write_weights
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
+from hoi_perception.handobject.training.export import compare_backends, example_inputs, write_weights
 
 TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
 TINY_REFINE = NetConfig.from_dict({**TINY.to_dict(), "hand_refine": 16})

@@ -4,18 +4,19 @@ network exports to ONNX with it."""
 import numpy as np
 import torch
 
-from hoi_perception.handobject import geometry as G
-from hoi_perception.handobject.data import intrinsics_vector
-from hoi_perception.handobject.export import compare_backends, example_inputs, write_weights
+from hoi_perception.geometry import matrix_to_rot6d_np
+from hoi_perception.handobject import encoding as G
+from hoi_perception.handobject.encoding import intrinsics_vector
 from hoi_perception.handobject.lift import LIFT_RES, cell_centres, decode_pose, project_cells
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
+from hoi_perception.handobject.training.export import compare_backends, example_inputs, write_weights
 
 TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
 TINY_LIFT = NetConfig.from_dict({**TINY.to_dict(), "lift": 4})
 
 
 def _pose_of(rot: np.ndarray, centre: np.ndarray, k: np.ndarray) -> np.ndarray:
-    return np.concatenate([G.matrix_to_rot6d_np(rot), G.encode_point(centre, k, 128, 128)]).astype(np.float32)
+    return np.concatenate([matrix_to_rot6d_np(rot), G.encode_point(centre, k, 128, 128)]).astype(np.float32)
 
 
 def test_cells_project_where_the_pose_encoding_puts_them():

@@ -3,8 +3,8 @@ trained it moves the masks (and, through the silhouette lift, the occupancy) of 
 only, and the network exports to ONNX with it."""
 import torch
 
-from hoi_perception.handobject.export import compare_backends, example_inputs, write_weights
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
+from hoi_perception.handobject.training.export import compare_backends, example_inputs, write_weights
 
 TINY_LIFT = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16), lift=4)
 TINY_MASK = NetConfig.from_dict({**TINY_LIFT.to_dict(), "mask_refine": 8})

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from hoi_perception.handobject.realclips import main, overlay_panel, read_frames
+from hoi_perception.handobject.training.realclips import main, overlay_panel, read_frames
 from hoi_perception.paths import models_dir, shared_data_dir
 
 SHIPPED = models_dir() / "handobject"
@@ -74,7 +74,7 @@ def test_real_video_measured_and_corrupt_video_reported(tmp_path, capsys):
 
 
 def test_compare_pairs_reports_video_by_video(tmp_path):
-    from hoi_perception.handobject.realclips import compare_reports
+    from hoi_perception.handobject.training.realclips import compare_reports
 
     def report(d, shift, bad=()):
         d.mkdir()

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from hoi_perception.handobject.export import ORT_TOLERANCE, compare_backends, write_weights
 from hoi_perception.handobject.infer import HandObjectModel
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
+from hoi_perception.handobject.training.export import ORT_TOLERANCE, compare_backends, write_weights
 from hoi_perception.paths import models_dir
 from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
@@ -18,8 +18,8 @@ SHIPPED = models_dir() / "handobject"
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
     from hoi_perception.backends import export_onnx
-    from hoi_perception.handobject.export import example_inputs
     from hoi_perception.handobject.infer import OUTPUT_NAMES, load_torch_model
+    from hoi_perception.handobject.training.export import example_inputs
 
     torch.manual_seed(0)
     d = tmp_path_factory.mktemp("ho_tiny")
@@ -55,7 +55,7 @@ def test_clip_bad_inputs(tiny_model_dir):
 
 
 def test_card_mesh_level_sets_the_extracted_surface(tiny_model_dir):
-    from hoi_perception.handobject.geometry import grid_centres
+    from hoi_perception.handobject.encoding import grid_centres
 
     k = np.array([[110.0, 0, 63.5], [0, 110, 63.5], [0, 0, 1]])
     r = np.linalg.norm(grid_centres(), axis=-1)
@@ -152,7 +152,7 @@ def test_depth_reaches_the_pose_fit(tiny_model_dir):
 
 def test_flow_variant_exports_and_reconstructs(tmp_path):
     """The flow variant through ONNX Runtime: same outputs as torch, and a whole clip sampled."""
-    from hoi_perception.handobject.export import compare_backends, export_folder
+    from hoi_perception.handobject.training.export import compare_backends, export_folder
 
     torch.manual_seed(0)
     net = HandObjectNet(NetConfig(**{**TINY.__dict__, "variant": "flow"})).eval()

@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
-from hoi_perception.handobject import train
-from hoi_perception.handobject.export import write_weights
 from hoi_perception.handobject.model import HandObjectNet, NetConfig
+from hoi_perception.handobject.training import train
+from hoi_perception.handobject.training.export import write_weights
 
 TINY = NetConfig(dim=32, heads=2, depth=1, latent=4, img_channels=(8, 16, 16), hand_channels=(8, 16, 16))
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hoi_perception.body.interface import axis_angle_to_matrix, matrix_to_rot6d
+from hoi_perception.assets import object_library
+from hoi_perception.geometry import axis_angle_to_matrix, matrix_to_rot6d
 from hoi_perception.pipeline.types import InputError
 from hoi_perception.raster import pinhole_project
-from hoi_perception.synth.engine import BODY_ID, LEFT_HAND_ID, OBJECT_ID, RIGHT_HAND_ID, decode_png, object_library
+from hoi_perception.synth.engine import BODY_ID, LEFT_HAND_ID, OBJECT_ID, RIGHT_HAND_ID, decode_png
 from hoi_perception.synth.shards import ShardSet
 
-from .preprocess import make_crop, mask_box
+from ..preprocess import make_crop, mask_box
 
 
 def manifest_hash(root) -> str:

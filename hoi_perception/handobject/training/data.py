@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from hoi_perception.geometry import matrix_to_rot6d_np
 from hoi_perception.synth.engine import decode_png
 
-from .geometry import (
+from ..encoding import (
     IMAGE_SIZE,
     MASK_SIZE,
+    MAX_FRAMES,
     aligned_from_canonical,
     area_downsample,
     encode_point,
-    matrix_to_rot6d_np,
+    intrinsics_vector,
     resample_occupancy,
 )
 
-MAX_FRAMES = 6
 KEYS = None  # all arrays
-
-
-def intrinsics_vector(k: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(..., 3, 3) -> (..., 4) [fx/W, fy/H, cx/W, cy/H] (the network's camera input)."""
-    return np.stack([k[..., 0, 0] / width, k[..., 1, 1] / height, (k[..., 0, 2] + 0.5) / width,
-                     (k[..., 1, 2] + 0.5) / height], -1).astype(np.float32)
 
 
 def clip_item(arrays: dict, frames, with_targets: bool = True) -> dict:

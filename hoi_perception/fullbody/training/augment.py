@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .preprocess import MEAN, STD
+from ..preprocess import MEAN, STD
 
 
 @dataclass

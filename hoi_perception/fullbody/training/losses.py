@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .model import N_BODY_V, project
+from ..model import N_BODY_V, project
 
 DEFAULT_WEIGHTS = {
     "param": 1.0, "joint3d": 2.0, "joint2d": 1.0, "object_class": 0.1, "contact": 1.0,

@@ -6,15 +6,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from hoi_perception.geometry import rot6d_to_matrix
+
 WEIGHTS = {"occ_bce": 1.0, "occ_dice": 1.0, "mask_bce": 1.0, "mask_dice": 0.5, "rot": 1.0, "centre": 2.0,
            "hand_uv": 2.0, "hand_z": 1.0, "occ_flow": 1.0, "mask_flow": 0.5}
-
-
-def rot6d_to_matrix(r6: torch.Tensor) -> torch.Tensor:
-    a1, a2 = r6[..., :3], r6[..., 3:6]
-    b1 = F.normalize(a1, dim=-1, eps=1e-8)
-    b2 = F.normalize(a2 - (b1 * a2).sum(-1, keepdim=True) * b1, dim=-1, eps=1e-8)
-    return torch.stack([b1, b2, torch.cross(b1, b2, dim=-1)], -1)
 
 
 def soft_dice(logits: torch.Tensor, target: torch.Tensor, dims) -> torch.Tensor:

@@ -1,6 +1,8 @@
-"""Package trained checkpoints as models/fullbody: fp16 safetensors (torch), ONNX (fp32), model card.
+"""Package trained checkpoints as models/fullbody: fp16 safetensors (torch), ONNX (fp32), the model card
+(model_card.yaml: only what loading reads) and provenance.yaml (training record and metrics, kept apart
+so loading never parses them; keys of an earlier provenance.yaml not rewritten here are kept).
 
-    python -m hoi_perception.fullbody.release --cross runs/fb_cross/ckpt.pt --single runs/fb_single/ckpt.pt \
+    python -m hoi_perception.fullbody.training.release --cross runs/fb_cross/ckpt.pt --single runs/fb_single/ckpt.pt \
         --data data/fullbody_train --out models/fullbody [--bench bench.json] [--extra training.json] \
         [--flip-average yes|no] [--silhouette-fit yes|no]
 """
@@ -8,18 +10,43 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import torch
 import yaml
 
+from hoi_perception.atomic_files import atomic_write_bytes
 from hoi_perception.synth.shards import read_manifest
 
+from ..model import EXPORT_OUTPUTS, CrossHOI, ExportWrapper, ModelConfig
+from ..reconstructor import load_weights
 from .data import manifest_hash, train_classes
-from .model import CrossHOI
-from .reconstructor import config_from_checkpoint, export, load_weights, save_weights
 from .train import load_checkpoint
+
+PROVENANCE_HEADER = "# Training record and metrics of this release; not read when the model loads.\n"
+
+
+def save_weights(model: torch.nn.Module, path: Path, fp16: bool = True) -> None:
+    from safetensors.torch import save_file
+
+    sd = {k: (v.half() if fp16 and v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()}
+    tmp = path.with_suffix(".tmp")
+    save_file(sd, str(tmp))
+    tmp.replace(path)
+
+
+def export(model: CrossHOI, path: Path) -> Path:
+    """ONNX export through the shared backend helper (dynamic batch, checked, atomic)."""
+    from hoi_perception.backends import export_onnx
+
+    c = model.cfg
+    ex = {"image": torch.zeros(1, 5, c.crop, c.crop), "intrinsics": torch.tensor([[1.2, 1.2, 0.5, 0.5]]),
+          "template": torch.randn(1, 64, 3) * 0.1}
+    return export_onnx(ExportWrapper(model).eval(), ex, path, EXPORT_OUTPUTS, opset=17)
+
+
+def config_from_checkpoint(ck: dict) -> ModelConfig:
+    return ModelConfig(**json.loads(ck["config"]))
 
 
 def _setting(flag: str | None, old: dict, key: str) -> bool:
@@ -68,24 +95,23 @@ def main(argv=None) -> int:
         "config": cfg.to_dict(), "baseline_config": single_cfg.to_dict(), "classes": train_classes(),
         "body_model_id": "anny_body", "joint_set": "anny_body22+hands42",
         "masks": "Frame.masks: person mask(s) first, object mask last",
-        "training": {
-            "data": " + ".join(args.data),
-            "dataset_manifest_sha256": " + ".join(manifest_hash(d) for d in args.data),
-            "dataset_content_hash": " + ".join(str(read_manifest(d).get("content_hash")) for d in args.data),
-            "cross_view_steps": int(ck_c["step"]), "cross_view_wall_s": round(float(ck_c["elapsed"]), 1),
-            "single_view_steps": int(ck_s["step"]), "single_view_wall_s": round(float(ck_s["elapsed"]), 1),
-        },
         "licence": "weights trained here on synthetic data (anny CC0 body, YCB and procedural objects)",
     }
+    prov_path = out / "provenance.yaml"
+    prov = yaml.safe_load(prov_path.read_text()) if prov_path.is_file() else {}
+    prov["training"] = {
+        "data": " + ".join(args.data),
+        "dataset_manifest_sha256": " + ".join(manifest_hash(d) for d in args.data),
+        "dataset_content_hash": " + ".join(str(read_manifest(d).get("content_hash")) for d in args.data),
+        "cross_view_steps": int(ck_c["step"]), "cross_view_wall_s": round(float(ck_c["elapsed"]), 1),
+        "single_view_steps": int(ck_s["step"]), "single_view_wall_s": round(float(ck_s["elapsed"]), 1),
+    }
     if args.extra:
-        card["training"].update(json.loads(Path(args.extra).read_text()))
+        prov["training"].update(json.loads(Path(args.extra).read_text()))
     if args.bench:
-        card["metrics"] = json.loads(Path(args.bench).read_text().strip().splitlines()[-1])
-    elif "metrics" in old:
-        card["metrics"] = old["metrics"]
-    tmp = card_path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(card, sort_keys=False))
-    os.replace(tmp, card_path)
+        prov["metrics"] = json.loads(Path(args.bench).read_text().strip().splitlines()[-1])
+    atomic_write_bytes(card_path, yaml.safe_dump(card, sort_keys=False).encode())
+    atomic_write_bytes(prov_path, (PROVENANCE_HEADER + yaml.safe_dump(prov, sort_keys=False)).encode())
     for p in sorted(out.iterdir()):
         p.chmod(0o644)  # temporary files are created 0600; shipped files must be readable by every user
         print(f"{p.name}: {p.stat().st_size / 1e6:.2f} MB")

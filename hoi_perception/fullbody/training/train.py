@@ -1,10 +1,10 @@
 """Train CrossHOI (or its single-view baseline, or the cross-view generator alone).
 
-    python -m hoi_perception.fullbody.train --mode generator --data data/fullbody_train \
+    python -m hoi_perception.fullbody.training.train --mode generator --data data/fullbody_train \
         --backbone-from runs/fb_single/ckpt.pt --out runs/fb_gen --minutes 6
-    python -m hoi_perception.fullbody.train --mode recon --data data/fullbody_train --out runs/fb_cross \
+    python -m hoi_perception.fullbody.training.train --mode recon --data data/fullbody_train --out runs/fb_cross \
         --init runs/fb_single/snap.pt --generator-from runs/fb_gen/ckpt.pt --minutes 20
-    python -m hoi_perception.fullbody.train --mode recon --single-view --data data/fullbody_train --out runs/fb_single
+    python -m hoi_perception.fullbody.training.train --mode recon --single-view --data data/fullbody_train --out runs/fb_single
 
 Resumable (the same command continues from <out>/ckpt.pt), seeded, one CPU thread by default,
 logged to <out>/log.csv. Checkpoints are plain state dicts (torch.save; load with weights_only=True).
@@ -25,11 +25,11 @@ from hoi_perception.body.vertex_subset import load_subset
 from hoi_perception.schedule import cosine_lr
 from hoi_perception.training_log import TrainingLog
 
+from ..model import FUSION_DIRECTIONS, CrossHOI, ModelConfig
 from .augment import AugmentConfig, augment_batch
 from .data import batch, load_scene_sets, train_classes
 from .grow import load_grown
 from .losses import map_loss, recon_loss
-from .model import FUSION_DIRECTIONS, CrossHOI, ModelConfig
 
 
 def _save(obj, path: Path) -> None:
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=48)
     ap.add_argument("--backbone-widths", type=int, nargs=3, default=None, metavar=("W1", "W2", "W3"),
                     help="output channels of the three stride-2 backbone blocks (default width/4, width/2, width); "
-                         "with --init from a narrower model its backbone is embedded (hoi_perception.fullbody.grow)")
+                         "with --init from a narrower model its backbone is embedded (hoi_perception.fullbody.training.grow)")
     ap.add_argument("--fusion", choices=FUSION_DIRECTIONS, default="both",
                     help="direction of the cross-view transformers (A<->B, only A from B, only B from A)")
     ap.add_argument("--max-items", type=int, default=None)

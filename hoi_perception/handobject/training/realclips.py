@@ -1,6 +1,6 @@
 """Run the hand-object model on real videos without ground truth.
 
-    python -m hoi_perception.handobject.realclips --out runs/handobject_wild [--model handobject] [--hfov 60]
+    python -m hoi_perception.handobject.training.realclips --out runs/handobject_wild [--model handobject] [--hfov 60]
 
 For each video of <shared data>/video/hand_object_wild: (1) a clip reconstruction from `--keyframes`
 frames spread over the first `--seconds` s (mesh PLY + overlays of the posed mesh, predicted masks),
@@ -20,14 +20,24 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from hoi_perception.atomic_files import atomic_write_bytes
 from hoi_perception.paths import shared_data_dir
 from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
-from hoi_perception.atomic_files import atomic_write_bytes
 
-from .infer import crop_square, mesh_level
-from .mesh import silhouette_triangles
-from .pose import pose_jitter
+from ..infer import crop_square, mesh_level
+from ..mesh import silhouette_triangles
+
+
+def pose_jitter(poses: np.ndarray) -> dict:
+    """Frame-to-frame changes of a (T, 4, 4) trajectory: mean translation (cm) and rotation (deg)."""
+    from hoi_perception.metrics import rotation_error_deg
+
+    if len(poses) < 2:
+        return {"jitter_trans_cm": float("nan"), "jitter_rot_deg": float("nan")}
+    dt = np.linalg.norm(np.diff(poses[:, :3, 3], axis=0), axis=1)
+    dr = rotation_error_deg(poses[1:, :3, :3], poses[:-1, :3, :3])
+    return {"jitter_trans_cm": float(100 * dt.mean()), "jitter_rot_deg": float(np.mean(dr))}
 
 
 def read_frames(path: Path, indices) -> list[np.ndarray]:

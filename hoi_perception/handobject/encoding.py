@@ -1,4 +1,4 @@
-"""Geometry shared by training, inference and evaluation of the hand-object model.
+"""The hand-object network's fixed sizes and encodings (live inference, training and evaluation).
 
 Frames and encodings (all metres, camera optical frames x right, y down, z forward):
 
@@ -8,6 +8,7 @@ Frames and encodings (all metres, camera optical frames x right, y down, z forwa
   or unknown object has none); keyframe 0's object rotation is the identity by construction.
 * **Occupancy grid**: GRID_RES^3 voxels on a cube of side GRID_SIDE centred on the origin of the
   aligned frame; voxel (i, j, k) centre = -GRID_SIDE/2 + (i, j, k + 0.5) * pitch (x, y, z order).
+* **Clips**: 1..MAX_FRAMES frames; the camera enters as [fx/W, fy/H, cx/W, cy/H] (`intrinsics_vector`).
 * **Per-frame pose encoding** (9 numbers): rotation cam_t <- aligned frame as 6D (first two
   columns), then the object centre as (u, v) in [-1, 1] image coordinates and
   lz = log(z * W / fx) (depth divided by the focal length in image widths: what an image shows).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+MAX_FRAMES = 6  # frame slots per clip; unused slots are padding with valid = 0
 GRID_RES = 64
 GRID_SIDE = 0.32  # metres: hand-held objects of the engine are <= 0.32 m x 1.2 scale (rare ones clip)
 IMAGE_SIZE = 128
@@ -34,18 +36,11 @@ def grid_centres(res: int = GRID_RES, side: float = GRID_SIDE) -> np.ndarray:
     return np.stack(np.meshgrid(c, c, c, indexing="ij"), -1)
 
 
-def rot6d_to_matrix_np(r6: np.ndarray) -> np.ndarray:
-    """(..., 6) first two columns -> (..., 3, 3) rotation (Gram-Schmidt)."""
-    a1, a2 = r6[..., :3], r6[..., 3:6]
-    b1 = a1 / np.maximum(np.linalg.norm(a1, axis=-1, keepdims=True), 1e-8)
-    a2 = a2 - (b1 * a2).sum(-1, keepdims=True) * b1
-    b2 = a2 / np.maximum(np.linalg.norm(a2, axis=-1, keepdims=True), 1e-8)
-    b3 = np.cross(b1, b2)
-    return np.stack([b1, b2, b3], -1)
 
-
-def matrix_to_rot6d_np(r: np.ndarray) -> np.ndarray:
-    return np.concatenate([r[..., :, 0], r[..., :, 1]], -1)
+def intrinsics_vector(k: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(..., 3, 3) -> (..., 4) [fx/W, fy/H, cx/W, cy/H] (the network's camera input)."""
+    return np.stack([k[..., 0, 0] / width, k[..., 1, 1] / height, (k[..., 0, 2] + 0.5) / width,
+                     (k[..., 1, 2] + 0.5) / height], -1).astype(np.float32)
 
 
 def encode_point(p: np.ndarray, k: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -97,12 +92,3 @@ def area_downsample(mask: np.ndarray, size: int) -> np.ndarray:
     """(H, W) {0,1} -> (size, size) fraction of covered pixels (H, W multiples of size)."""
     h, w = mask.shape
     return mask.reshape(size, h // size, size, w // size).mean((1, 3)).astype(np.float32)
-
-
-def rigid_fit(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """R, t minimising sum |R src + t - dst|^2 over corresponding points (Kabsch, no reflection)."""
-    cs, cd = src.mean(0), dst.mean(0)
-    u, _, vt = np.linalg.svd((src - cs).T @ (dst - cd))
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    return r, cd - r @ cs

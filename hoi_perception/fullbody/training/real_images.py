@@ -1,6 +1,6 @@
 """Run the full-body model on real photographs with given masks; silhouette IoU and overlays.
 
-    python -m hoi_perception.fullbody.real_images --out runs/fullbody_real \
+    python -m hoi_perception.fullbody.training.real_images --out runs/fullbody_real \
         ../shared/data/images/hoi_noncommercial/behave_frames_contho ../shared/data/images/hoi_noncommercial/coco_hdm \
         ../shared/data/images/hoi_noncommercial/coco_chore_117377
 
@@ -193,7 +193,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from hoi_perception.synth.engine import object_library
+    from hoi_perception.assets import object_library
 
     lib = object_library()
     recons: dict = {}

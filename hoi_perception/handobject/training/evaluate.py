@@ -14,7 +14,7 @@ from .data import clip_item
 def gt_mesh_aligned(arrays: dict, meta: dict, ref: int = 0):
     """The GT object mesh (object library asset, scaled) in the clip's object frame, and the
     object's symmetry rotations expressed in that frame."""
-    from hoi_perception.synth.engine import object_library
+    from hoi_perception.assets import object_library
 
     asset = object_library().get(meta["object_id"])
     s = float(arrays["object_scale"])
@@ -50,7 +50,7 @@ def shape_scores(vertices: np.ndarray, faces: np.ndarray, gt_vertices: np.ndarra
 def grid_ceiling(arrays: dict, meta: dict, frames, level: float = 0.5) -> dict:
     """The shape scores of the engine's own 64^3 occupancy target through the same surface extraction:
     what a network that predicted its training target exactly would score (the grid's ceiling)."""
-    from .mesh import occupancy_to_mesh
+    from ..mesh import occupancy_to_mesh
 
     v, f = occupancy_to_mesh(clip_item(arrays, frames)["occupancy"].astype(np.float32), level=level)
     gv, gf, _ = gt_mesh_aligned(arrays, meta, frames[0])

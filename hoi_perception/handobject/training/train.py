@@ -1,6 +1,6 @@
 """Train the hand-object network on the data engine's hand clips.
 
-    python -m hoi_perception.handobject.train --data data/ho_train --out runs/handobject --steps 2000 --seed 0
+    python -m hoi_perception.handobject.training.train --data data/ho_train --out runs/handobject --steps 2000 --seed 0
 
 One thread (`torch.set_num_threads(1)`), seeded (the clip and frame choice of step s depends only on
 (seed, s), so a resumed run sees the same batches), resumable (`<out>/last.pt` every --ckpt-every steps
@@ -23,12 +23,12 @@ from hoi_perception.schedule import cosine_lr
 from hoi_perception.synth.shards import ShardSet, ShardSets, open_shards
 from hoi_perception.training_log import TrainingLog
 
+from .. import flow
+from ..flip import flip_item
+from ..model import HandObjectNet, NetConfig, count_parameters
 from .augment import camera_degrade
 from .data import clip_item, collate, random_frames
-from .flip import flip_item
-from . import flow
 from .losses import batch_metrics, flow_losses, losses
-from .model import HandObjectNet, NetConfig, count_parameters
 
 # modules a --config override may add to an --init network (both start out computing nothing new)
 ADDABLE_MODULES = ("lift.", "mask_refine.", "hand_refine.")
@@ -150,7 +150,7 @@ def main(argv=None) -> int:
         state = load_checkpoint(ckpt_path)
         cfg = NetConfig.from_dict(json.loads(state["config"]))
     if state is None and args.init:
-        from .infer import load_torch_model  # noqa: PLC0415
+        from ..infer import load_torch_model  # noqa: PLC0415
 
         base = load_torch_model(resolve_model_dir(args.init)).net
         cfg = build_config(args, base.cfg.to_dict())

@@ -1,7 +1,7 @@
 """Checkpoint -> shipped model folder: fp16 safetensors + net_config.json + fp32 ONNX (6 frame slots),
 checked torch vs onnxruntime through `hoi_perception.backends`.
 
-    python -m hoi_perception.handobject.export --checkpoint runs/handobject/last.pt --out models/handobject
+    python -m hoi_perception.handobject.training.export --checkpoint runs/handobject/last.pt --out models/handobject
 """
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import MAX_FRAMES
-from .geometry import GRID_RES, IMAGE_SIZE, MASK_SIZE
-from .infer import OUTPUT_NAMES, input_names, load_torch_model, net_variant
-from .model import HandObjectNet, NetConfig
+from ..encoding import GRID_RES, IMAGE_SIZE, MASK_SIZE, MAX_FRAMES
+from ..infer import OUTPUT_NAMES, input_names, load_torch_model, net_variant
+from ..model import HandObjectNet, NetConfig
 
 ORT_TOLERANCE = 2e-3  # max |torch - ORT| on every output (logits/encodings), fp32
 

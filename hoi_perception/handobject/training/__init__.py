@@ -1,0 +1,2 @@
+"""What trains, releases and evaluates the handobject network: data loading, augmentation, losses,
+training, release/export and the real-data studies. Live inference imports nothing from here."""
