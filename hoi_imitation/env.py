@@ -7,22 +7,22 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from .clip import MotionClip
+from .clip import SkeletonClip
 from .loaders import load_clip
 from .retarget import build_reference
-from .sim.base import make_simulator
+from .sim.factory import make_simulator
 from .task import ImitationTask, TaskConfig
 
 
 class ImitationEnv(gym.Env):
     metadata = {"render_modes": []}
 
-    def __init__(self, clip: MotionClip | str | Path, cfg: TaskConfig | None = None, backend: str = "mujoco",
+    def __init__(self, clip: SkeletonClip | str | Path, cfg: TaskConfig | None = None, backend: str = "mujoco",
                  seed: int | None = None):
         super().__init__()
         # a copy: set_assist changes this env's gain, never the caller's config (shared in-process)
         self.cfg = dataclasses.replace(cfg) if cfg is not None else TaskConfig()
-        self.clip = clip if isinstance(clip, MotionClip) else load_clip(clip)
+        self.clip = clip if isinstance(clip, SkeletonClip) else load_clip(clip)
         self.ref = build_reference(self.clip, self.cfg.control_fps, self.cfg.loop_seconds,
                                    smooth_sigma=self.cfg.smooth_sigma)
         self.task = ImitationTask(self.ref, self.cfg)

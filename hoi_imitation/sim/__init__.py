@@ -1,3 +1,4 @@
-from .base import ResetState, Simulator, SimState, make_simulator
+from .base import ResetState, Simulator, SimState
+from .factory import make_simulator
 
 __all__ = ["ResetState", "Simulator", "SimState", "make_simulator"]

@@ -9,8 +9,9 @@ backends, so switching backend never changes what a model means.
 """
 from __future__ import annotations
 
-from .base import BACKENDS, DEVICES, BackendError, InferenceBackend, default_device, load_backend
+from .base import BackendError, InferenceBackend
 from .export import export_onnx
+from .factory import BACKENDS, DEVICES, default_device, load_backend
 
 __all__ = ["BackendError", "InferenceBackend", "load_backend", "default_device", "BACKENDS", "DEVICES",
            "export_onnx"]

@@ -15,7 +15,8 @@ import torch
 from hoi_perception.backends import BackendError, default_device, load_backend
 from hoi_perception.backends.tensorrt_backend import engine_cache_path
 from hoi_perception.fullbody.model import EXPORT_OUTPUTS, CrossHOI, ExportWrapper, ModelConfig
-from hoi_perception.fullbody.reconstructor import INPUT_NAMES, export
+from hoi_perception.fullbody.reconstructor import INPUT_NAMES
+from hoi_perception.fullbody.training.release import export
 
 CUDA = torch.cuda.is_available()
 GPU_TOLERANCE = 1e-3  # metres / probabilities: float32 on another device, other kernels and summation orders
