@@ -54,9 +54,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hoi-perception {name}: interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    # Import through the package so CliError is the same class the sub-commands raise.
-    from hoi_perception.cli import main as _main
-
-    sys.exit(_main())

@@ -19,9 +19,9 @@ from hoi_perception.pipeline.types import (
     HandObjectResult,
     Mesh,
     MotionClip,
-    MotionFrame,
     ObjectState,
     Pose,
+    bodies_and_objects,
 )
 
 HOI_FRAME = "hoi_msgs/msg/HoiFrame"
@@ -153,25 +153,6 @@ def fullbody_from_dict(d: dict) -> FullBodyResult:
                           confidence=float(d.get("confidence", 0.0)))
 
 
-def handobject_from_dict(d: dict) -> HandObjectResult:
-    h = d.get("header", {})
-    return HandObjectResult(stamp_ns=time_ns(h.get("stamp", {})), frame_id=h.get("frame_id", ""),
-                            frame_index=int(d.get("frame_index", 0)), reconstructor=d.get("reconstructor", ""),
-                            object=object_from_dict(d.get("object", {})),
-                            keyframe_stamps_ns=[time_ns(t) for t in d.get("keyframe_stamps", [])],
-                            keyframe_object_poses=[pose_from_dict(p) for p in d.get("keyframe_object_poses", [])],
-                            hands=[body_from_dict(b) for b in d.get("hands", [])],
-                            confidence=float(d.get("confidence", 0.0)))
-
-
-def clip_from_dict(d: dict) -> MotionClip:
-    h = d.get("header", {})
-    frames = [MotionFrame(stamp_ns=time_ns(f.get("stamp", {})), body=body_from_dict(f.get("body", {})),
-                          objects=[object_from_dict(o) for o in f.get("objects", [])]) for f in d.get("frames", [])]
-    return MotionClip(clip_id=d.get("clip_id", ""), fps=float(d.get("fps", 0.0)), frame_id=h.get("frame_id", ""),
-                      frames=frames, file_path=d.get("file_path", ""), stamp_ns=time_ns(h.get("stamp", {})))
-
-
 # ------------------------------------------------------------------------------- TF and RViz
 
 
@@ -254,10 +235,36 @@ def markers_dict(stamp_ns: int, frame_id: str, bodies: list[BodyState], objects:
     return {"markers": markers}
 
 
-def mesh_to_shape_msgs_dict(mesh: Mesh) -> dict:
-    """shape_msgs/Mesh dict (float64 points), e.g. for a MoveIt collision object."""
-    return {"triangles": [{"vertex_indices": np.asarray(t, np.uint32)} for t in mesh.faces],
-            "vertices": _points(mesh.vertices)}
+# ------------------------------------------------------------------------------- one result, all its messages
+
+
+def result_messages(result: FullBodyResult | HandObjectResult, sent_topologies: dict[str, np.ndarray], *,
+                    object_frame_prefix: str = "hoi_object_", markers: bool = True,
+                    max_triangles: int = 4000) -> list[tuple[str, str, dict]]:
+    """Every message one result becomes, in publishing order, as (channel, type name, message dict):
+    "topology" (MeshTopology, once per body model id: ids not in `sent_topologies` are added to it),
+    "result" (HoiFrame or HandObjectResult), "transforms" (a TFMessage dict of the object frames, when
+    there are objects) and "markers" (MarkerArray, unless `markers` is false). The ROS node and the
+    bag writer both loop over this list, so a result reads the same live and recorded."""
+    bodies, objects = bodies_and_objects(result)
+    out = []
+    for model_id, faces in result.topologies.items():
+        if model_id not in sent_topologies:
+            nverts = next((len(b.vertices) for b in bodies if b.model_id == model_id), 0)
+            sent_topologies[model_id] = faces
+            out.append(("topology", MESH_TOPOLOGY,
+                        topology_to_dict(model_id, faces, nverts, result.stamp_ns, result.frame_id)))
+    if isinstance(result, FullBodyResult):
+        out.append(("result", HOI_FRAME, fullbody_to_dict(result)))
+    else:
+        out.append(("result", HAND_OBJECT, handobject_to_dict(result)))
+    if objects:
+        transforms = object_transform_dicts(result.stamp_ns, result.frame_id, objects, object_frame_prefix)
+        out.append(("transforms", TF_MESSAGE, {"transforms": transforms}))
+    if markers:
+        out.append(("markers", MARKER_ARRAY, markers_dict(result.stamp_ns, result.frame_id, bodies, objects,
+                                                          sent_topologies, max_triangles)))
+    return out
 
 
 # ------------------------------------------------------------------------------- dict <-> rclpy

@@ -5,13 +5,10 @@ Model registry contract (the trained models implement it):
     models/<name>/model_card.yaml      # the model card, required
         name: <name>                   # must match the folder name
         task: fullbody | handobject
-        format: onnx | python
-        # format: onnx  -> a network with a documented signature, run by onnxruntime
-        signature: hoi-fullbody-v1 | hoi-handobject-v1   (see onnx_models.py)
-        weights: model.onnx            # relative to the folder
-        # format: python -> your own Reconstructor
+        format: python                 # the only format: a Reconstructor built by an entry point
         entry_point: package.module:build    # build(model_dir: Path, card: dict, **options) -> Reconstructor
-        # free-form documentation fields (training data manifest, metrics, licence) are kept as is
+        # the rest is what that reconstructor reads (weights files, network config, settings);
+        # the training record and metrics live beside it in provenance.yaml, never read here
 
 `load_reconstructor(name, task)` resolves `name` as a folder path or as `<models_dir()>/<name>`,
 validates the card and returns a ready Reconstructor, or raises ModelNotAvailable with a message
@@ -163,22 +160,17 @@ def load_reconstructor(name: str, task: str, **options) -> Reconstructor:
     if card["task"] != task:
         raise ModelNotAvailable(f"model {card['name']!r} is a {card['task']} model, not {task}")
     fmt = card["format"]
-    if fmt == "onnx":
-        from hoi_perception.pipeline import onnx_models
-
-        recon = onnx_models.build(model_dir, card, **options)
-    elif fmt == "python":
-        entry = card.get("entry_point", "")
-        module_name, _, func_name = str(entry).partition(":")
-        if not module_name or not func_name:
-            raise ModelNotAvailable(f"model {card['name']!r}: entry_point must be 'module:function', got {entry!r}")
-        try:
-            factory = getattr(importlib.import_module(module_name), func_name)
-        except (ImportError, AttributeError) as exc:
-            raise ModelNotAvailable(f"model {card['name']!r}: cannot import {entry}: {exc}") from exc
-        recon = factory(model_dir, card, **options)
-    else:
-        raise ModelNotAvailable(f"model {card['name']!r}: unknown format {fmt!r} (onnx or python)")
+    if fmt != "python":
+        raise ModelNotAvailable(f"model {card['name']!r}: unknown format {fmt!r} (python)")
+    entry = card.get("entry_point", "")
+    module_name, _, func_name = str(entry).partition(":")
+    if not module_name or not func_name:
+        raise ModelNotAvailable(f"model {card['name']!r}: entry_point must be 'module:function', got {entry!r}")
+    try:
+        factory = getattr(importlib.import_module(module_name), func_name)
+    except (ImportError, AttributeError) as exc:
+        raise ModelNotAvailable(f"model {card['name']!r}: cannot import {entry}: {exc}") from exc
+    recon = factory(model_dir, card, **options)
     if not isinstance(recon, Reconstructor) or recon.task != task:
         raise ModelNotAvailable(f"model {card['name']!r} did not produce a {task} Reconstructor")
     return recon

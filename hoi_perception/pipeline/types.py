@@ -269,3 +269,10 @@ class MotionClip:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.fps) and self.fps > 0):
             raise ValueError(f"fps must be positive, got {self.fps}")
+
+
+def bodies_and_objects(result: FullBodyResult | HandObjectResult) -> tuple[list[BodyState], list[ObjectState]]:
+    """The people (or hands) and objects of either kind of result."""
+    if isinstance(result, FullBodyResult):
+        return result.bodies, result.objects
+    return result.hands, [result.object]

@@ -10,7 +10,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from hoi_perception.pipeline import msg_convert as mc
-from hoi_perception.pipeline.recorder import ClipRecorder
+from hoi_perception.pipeline.clip_recorder import ClipRecorder
 from hoi_perception.ros.common import StartupError, build, declare_from_config, run_node
 
 

@@ -19,8 +19,8 @@ from visualization_msgs.msg import MarkerArray
 
 from hoi_perception.pipeline import image_codec
 from hoi_perception.pipeline import msg_convert as mc
-from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
-from hoi_perception.pipeline.types import CameraIntrinsics, Frame, FullBodyResult, InputError
+from hoi_perception.pipeline.stages import InferenceError, ReconstructionStage, load_reconstructor
+from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 from hoi_perception.ros.common import StartupError, build, declare_from_config
 
 try:  # tf2_msgs has no PyPI wheel; on a full ROS install object frames also go to /tf
@@ -44,6 +44,7 @@ class ReconstructionNode(Node):
         options = {k: str(self.p[k]) for k in ("backend", "device") if self.p.get(k)}  # empty: the card's
         try:
             self.recon = load_reconstructor(model, self.task, **options)
+            self.stage = ReconstructionStage(self.recon)  # the runner's stage: one path from frame to result
         except Exception as exc:
             raise type(exc)(f"{exc}. The default config names no model; pass one with "
                             f"--ros-args -p model:=<name or folder>") from None
@@ -56,13 +57,15 @@ class ReconstructionNode(Node):
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         from hoi_msgs.msg import MeshTopology
 
-        self.MeshTopology = MeshTopology
         self.pub_topology = self.create_publisher(MeshTopology, f"{ns}/mesh_topology", latched)
         self.pub_transform = self.create_publisher(TransformStamped, f"{ns}/object_transform", 10)
         self.pub_tf = self.create_publisher(TFMessage, "/tf", 100) if (TFMessage and self.p.get("publish_tf", True)) else None
         if TFMessage is None and self.p.get("publish_tf", True):
             self.get_logger().warn("tf2_msgs is not importable: object poses go to "
                                    f"{ns}/object_transform (geometry_msgs/TransformStamped) only, not /tf")
+        self.publishers_by_channel = {"result": (self.pub_result, self.result_msg),
+                                      "topology": (self.pub_topology, MeshTopology),
+                                      "markers": (self.pub_markers, MarkerArray)}
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_subscription(Image, "image_raw", self._on_image, qos_profile_sensor_data)
         self.create_subscription(CameraInfo, "camera_info", self._on_info, qos_profile_sensor_data)
@@ -117,7 +120,7 @@ class ReconstructionNode(Node):
             t0 = time.monotonic()
             try:
                 frame = self._frame(msg, index)
-                result = self.recon.reconstruct(frame)
+                result = self.stage.process(frame)
             except (InputError, InferenceError) as exc:
                 self.stats["rejected"] += 1
                 self.get_logger().error(f"frame {index} skipped: {exc}")
@@ -162,27 +165,19 @@ class ReconstructionNode(Node):
                      index=index, depth=depth, masks=masks)
 
     def _publish(self, result) -> None:
-        if isinstance(result, FullBodyResult):
-            d, bodies, objects = mc.fullbody_to_dict(result), result.bodies, result.objects
-        else:
-            d, bodies, objects = mc.handobject_to_dict(result), result.hands, [result.object]
-        for model_id, faces in result.topologies.items():
-            if model_id not in self.sent_topologies:
-                nverts = next((len(b.vertices) for b in bodies if b.model_id == model_id), 0)
-                self.pub_topology.publish(build(self.MeshTopology, mc.topology_to_dict(
-                    model_id, faces, nverts, result.stamp_ns, result.frame_id)))
-                self.sent_topologies[model_id] = faces
-        self.pub_result.publish(build(self.result_msg, d))
-        transforms = mc.object_transform_dicts(result.stamp_ns, result.frame_id, objects,
-                                               str(self.p.get("object_frame_prefix", "hoi_object_")))
-        for t in transforms:
-            self.pub_transform.publish(build(TransformStamped, t))
-        if self.pub_tf is not None and transforms:
-            self.pub_tf.publish(build(TFMessage, {"transforms": transforms}))
-        if self.p.get("publish_markers", True):
-            self.pub_markers.publish(build(MarkerArray, mc.markers_dict(
-                result.stamp_ns, result.frame_id, bodies, objects, self.sent_topologies,
-                int(self.p.get("marker_max_triangles", 4000)))))
+        messages = mc.result_messages(result, self.sent_topologies,
+                                      object_frame_prefix=str(self.p.get("object_frame_prefix", "hoi_object_")),
+                                      markers=bool(self.p.get("publish_markers", True)),
+                                      max_triangles=int(self.p.get("marker_max_triangles", 4000)))
+        for channel, _, d in messages:
+            if channel == "transforms":
+                for t in d["transforms"]:
+                    self.pub_transform.publish(build(TransformStamped, t))
+                if self.pub_tf is not None:
+                    self.pub_tf.publish(build(TFMessage, d))
+            else:
+                publisher, cls = self.publishers_by_channel[channel]
+                publisher.publish(build(cls, d))
 
     # ---------------------------------------------------------------- diagnostics
     def _report(self) -> None:

@@ -66,7 +66,7 @@ def _intrinsics(args, source_size=None):
 def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from hoi_perception.pipeline.recorder import ClipRecorder
+    from hoi_perception.pipeline.clip_recorder import ClipRecorder
     from hoi_perception.pipeline.sources import SourceError, open_source
     from hoi_perception.pipeline.stages import (
         InferenceError,
@@ -74,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
         ReconstructionStage,
         load_reconstructor,
     )
-    from hoi_perception.pipeline.types import FullBodyResult, InputError
+    from hoi_perception.pipeline.types import InputError, bodies_and_objects
     from hoi_perception.runtime import sink as sinks
 
     model = args.model or _default_model(args.task)
@@ -85,9 +85,7 @@ def main(args: argparse.Namespace) -> int:
     except ModelNotAvailable as exc:
         raise CliError(f"no trained {args.task} model available: {exc}") from None
     if args.object:
-        # Object templates a model knows: `objects` (ONNX signature cards) or `classes`.
-        known = [str(o.get("template_id", "")) for o in (recon.card.get("objects") or [])]
-        known += [str(c) for c in (recon.card.get("classes") or [])]
+        known = [str(c) for c in (recon.card.get("classes") or [])]  # the object templates a model knows
         if args.object not in known:
             raise CliError(f"unknown object id {args.object!r}; model {recon.name!r} knows: {', '.join(known) or 'none'}")
         if args.task == "fullbody":  # the object is given, as in the BEHAVE protocol
@@ -157,8 +155,7 @@ def main(args: argparse.Namespace) -> int:
             if result is None:
                 continue
             if args.object:
-                objs = result.objects if isinstance(result, FullBodyResult) else [result.object]
-                if not any(o.template_id == args.object for o in objs):
+                if not any(o.template_id == args.object for o in bodies_and_objects(result)[1]):
                     continue
             bag.write(result, frame)
             n = report["results"]
@@ -206,11 +203,10 @@ def _write_files(args, out: Path, frame, result, n: int, topologies, sinks) -> N
 
 
 def _write_meshes(args, out: Path, result, topologies, sinks) -> None:
-    from hoi_perception.pipeline.types import FullBodyResult, Mesh
+    from hoi_perception.pipeline.types import Mesh, bodies_and_objects
 
     ext = args.mesh_format
-    bodies = result.bodies if isinstance(result, FullBodyResult) else result.hands
-    objects = result.objects if isinstance(result, FullBodyResult) else [result.object]
+    bodies, objects = bodies_and_objects(result)
     for i, b in enumerate(bodies):
         faces = topologies.get(b.model_id)
         if faces is not None and len(b.vertices):

@@ -13,7 +13,7 @@ import numpy as np
 from hoi_perception.atomic_files import atomic_write_bytes
 from hoi_perception.pipeline import image_codec
 from hoi_perception.pipeline import msg_convert as mc
-from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, Mesh
+from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, Mesh, bodies_and_objects
 from hoi_perception.raster import fill_triangles, pinhole_project
 
 
@@ -43,7 +43,7 @@ class BagSink:
             "result": self.writer.add_connection(ns, self.result_type, typestore=self.ts),
             "markers": self.writer.add_connection(f"{ns}/markers", mc.MARKER_ARRAY, typestore=self.ts),
             "topology": self.writer.add_connection(f"{ns}/mesh_topology", mc.MESH_TOPOLOGY, typestore=self.ts),
-            "tf": self.writer.add_connection("/tf", mc.TF_MESSAGE, typestore=self.ts),
+            "transforms": self.writer.add_connection("/tf", mc.TF_MESSAGE, typestore=self.ts),
         }
         if record_images:
             self.conns["image"] = self.writer.add_connection("/camera/image_raw", "sensor_msgs/msg/Image",
@@ -69,23 +69,8 @@ class BagSink:
                     "r": np.eye(3).reshape(-1),
                     "p": np.hstack([k.matrix, np.zeros((3, 1))]).reshape(-1)}
             self._write("info", "sensor_msgs/msg/CameraInfo", info, frame.stamp_ns)
-        if isinstance(result, FullBodyResult):
-            bodies, objects = result.bodies, result.objects
-            self._write("result", mc.HOI_FRAME, mc.fullbody_to_dict(result), stamp)
-        else:
-            bodies, objects = result.hands, [result.object]
-            self._write("result", mc.HAND_OBJECT, mc.handobject_to_dict(result), stamp)
-        for model_id, faces in result.topologies.items():
-            if model_id not in self.topologies:
-                self.topologies[model_id] = faces
-                nverts = next((len(b.vertices) for b in bodies if b.model_id == model_id), 0)
-                self._write("topology", mc.MESH_TOPOLOGY,
-                            mc.topology_to_dict(model_id, faces, nverts, stamp, result.frame_id), stamp)
-        self._write("markers", mc.MARKER_ARRAY,
-                    mc.markers_dict(stamp, result.frame_id, bodies, objects, self.topologies, self.max_triangles), stamp)
-        if objects:
-            self._write("tf", mc.TF_MESSAGE,
-                        {"transforms": mc.object_transform_dicts(stamp, result.frame_id, objects)}, stamp)
+        for channel, typename, d in mc.result_messages(result, self.topologies, max_triangles=self.max_triangles):
+            self._write(channel, typename, d, stamp)
         self.count += 1
 
     def close(self) -> Path:
@@ -141,8 +126,7 @@ def overlay(frame: Frame, result: FullBodyResult | HandObjectResult,
     """BGR image: body meshes (blue, when their topology is known), object meshes (orange), contact
     vertices (red), joints (blue), hand joints (green), object axes."""
     img = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)
-    bodies = result.bodies if isinstance(result, FullBodyResult) else result.hands
-    objects = result.objects if isinstance(result, FullBodyResult) else [result.object]
+    bodies, objects = bodies_and_objects(result)
     topologies = topologies or {}
     for b in bodies:
         faces = topologies.get(b.model_id)

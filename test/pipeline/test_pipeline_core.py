@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import fixture_models as fm
 from hoi_perception.pipeline import image_codec as codec
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 
@@ -78,6 +77,11 @@ def test_intrinsics_validation():
     assert (s.fx, s.cx) == (200, 7.5)
 
 
+SHIPPED_FULLBODY = REPO / "models" / "fullbody"
+needs_shipped = pytest.mark.skipif(not (SHIPPED_FULLBODY / "model_card.yaml").is_file(), reason="no shipped fullbody model")
+
+
+@needs_shipped
 def test_registry_refuses_without_model(tmp_path, monkeypatch):
     from hoi_perception.pipeline.stages import ModelNotAvailable, load_reconstructor
 
@@ -89,23 +93,29 @@ def test_registry_refuses_without_model(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelNotAvailable, match="no model_card.yaml"):
         load_reconstructor("empty", "fullbody")
-    d = fm.make_fullbody_model(tmp_path)
-    (d / "model.onnx").unlink()
-    with pytest.raises(ModelNotAvailable, match="weights file"):
-        load_reconstructor("fixture-fullbody", "fullbody")
+    (tmp_path / "card_only").mkdir()  # a card whose weights are missing
+    (tmp_path / "card_only" / "model_card.yaml").write_bytes((SHIPPED_FULLBODY / "model_card.yaml").read_bytes())
+    with pytest.raises(ModelNotAvailable, match="not found"):
+        load_reconstructor("card_only", "fullbody")
 
 
-def test_registry_loads_fixture_by_name_and_runs(tmp_path, monkeypatch):
+@needs_shipped
+def test_registry_loads_a_model_by_name_and_runs(tmp_path, monkeypatch):
     from hoi_perception.pipeline.stages import ReconstructionStage, available_models, load_reconstructor
 
     monkeypatch.setenv("HOI_MODELS_DIR", str(tmp_path))
-    fm.make_fullbody_model(tmp_path)
-    assert available_models("fullbody") == ["fixture-fullbody"]
-    stage = ReconstructionStage(load_reconstructor("fixture-fullbody", "fullbody"))
-    rgb = np.random.default_rng(1).integers(0, 255, (48, 80, 3), dtype=np.uint8)
-    r = stage.process(Frame(rgb, 5, "cam", CameraIntrinsics.from_fov(80, 48), index=3))
-    np.testing.assert_allclose(r.bodies[0].joints, fm.expected_fullbody(rgb)["joints"], atol=1e-5)
-    assert r.frame_index == 3 and r.topologies["fixture/cube8"].shape == (12, 3)
+    (tmp_path / "mine").mkdir()
+    for f in SHIPPED_FULLBODY.iterdir():
+        (tmp_path / "mine" / f.name).symlink_to(f)
+    assert available_models("fullbody") == ["mine"] and available_models("handobject") == []
+    stage = ReconstructionStage(load_reconstructor("mine", "fullbody", object_class="003_cracker_box"))
+    h, w = 96, 128
+    rgb = np.random.default_rng(1).integers(0, 255, (h, w, 3), dtype=np.uint8)
+    masks = np.zeros((2, h, w), bool)
+    masks[0, 10:90, 40:70] = masks[1, 40:60, 65:95] = True
+    r = stage.process(Frame(rgb, 5, "cam", CameraIntrinsics.from_fov(w, h), index=3, masks=masks))
+    assert r.frame_index == 3 and r.stamp_ns == 5 and r.topologies["anny_body"].shape[1] == 3
+    assert r.objects[0].template_id == "003_cracker_box"
 
 
 def test_msg_dict_roundtrip_fullbody():
@@ -121,7 +131,7 @@ def test_msg_dict_roundtrip_fullbody():
 
 
 def test_recorder_writes_atomic_clips(tmp_path):
-    from hoi_perception.pipeline.recorder import ClipRecorder, read_clip
+    from hoi_perception.pipeline.clip_recorder import ClipRecorder, read_clip
     from hoi_perception.pipeline.types import BodyState, FullBodyResult, ObjectState, Pose
 
     rec = ClipRecorder(tmp_path, max_gap_s=0.5, min_frames=2)

@@ -20,7 +20,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "install"
 LIB = INSTALL / "hoi_perception" / "lib" / "hoi_perception"
-sys.path.insert(0, str(REPO / "test" / "pipeline"))  # fixture_models
 
 
 def _ros_env() -> dict:

@@ -8,14 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "test" / "pipeline"))
-import fixture_models as fm  # noqa: E402
+from hoi_perception.paths import shared_data_dir
 
-from hoi_perception.paths import shared_data_dir  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 VIDEO = shared_data_dir() / "video" / "hand_object_wild" / "wild1.mp4"
-CLI = [sys.executable, "-c", "import sys; from hoi_perception.cli import main; sys.exit(main())", "run"]
+CLI = [sys.executable, "-m", "hoi_perception", "run"]
 
 
 def run(*args, timeout=120, env=None):
@@ -26,55 +24,56 @@ def run(*args, timeout=120, env=None):
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return fm.make_fullbody_model(tmp_path_factory.mktemp("models"))
-
-
-@pytest.fixture(scope="module")
 def video():
     if not VIDEO.is_file():
         pytest.skip(f"shared test video {VIDEO} is missing")
     return VIDEO
 
 
-def test_run_writes_mcap_with_one_result_per_frame(tmp_path, model, video):
+def test_run_writes_mcap_with_one_result_per_frame(tmp_path, behave_folder):
+    """The shipped full-body model on real frames with their masks: one result per frame in the bag,
+    equal to the reconstructor's in-process result, overlays, meshes, a motion clip."""
     from mcap.reader import make_reader
 
-    n = 12
-    p = run("--source", video, "--out", tmp_path, "--model", model, "--max-frames", n, "--no-progress",
-            "--mesh-every", 5)
+    d, names = behave_folder(masked=3)
+    n = len(names)
+    p = run("--source", d / "img", "--person-masks", d / "mask_h", "--object-masks", d / "mask_o", "--out",
+            tmp_path / "o", "--no-progress", "--mesh-every", 2, timeout=300)
     assert p.returncode == 0, p.stderr
-    bags = list((tmp_path / "bag").glob("*.mcap"))
-    assert len(bags) == 1 and (tmp_path / "bag" / "metadata.yaml").is_file()
-    counts, schemas, first = {}, {}, None
+    out = tmp_path / "o"
+    bags = list((out / "bag").glob("*.mcap"))
+    assert len(bags) == 1 and (out / "bag" / "metadata.yaml").is_file()
+    counts, schemas = {}, {}
     with bags[0].open("rb") as fh:  # the independent mcap reader
-        reader = make_reader(fh)
-        for schema, channel, message in reader.iter_messages():
+        for schema, channel, _ in make_reader(fh).iter_messages():
             counts[channel.topic] = counts.get(channel.topic, 0) + 1
             schemas[channel.topic] = schema.name
-            if channel.topic == "/hoi/fullbody" and first is None:
-                first = message.data
     assert counts["/hoi/fullbody"] == n and schemas["/hoi/fullbody"] == "hoi_msgs/msg/HoiFrame"
     assert counts["/hoi/fullbody/markers"] == n and counts["/tf"] == n
     assert counts["/hoi/fullbody/mesh_topology"] == 1
-    # the payload decodes with types rebuilt from the bag itself and matches the fixture network
-    import cv2
+    # the payload decodes with types rebuilt from the bag itself and matches the model run here
     from rosbags.highlevel import AnyReader
 
-    with AnyReader([tmp_path / "bag"]) as r:
+    from hoi_perception.pipeline.mask_source import MaskedSource
+    from hoi_perception.pipeline.sources import open_source
+    from hoi_perception.pipeline.stages import load_reconstructor
+
+    with AnyReader([out / "bag"]) as r:
         conn = next(c for c in r.connections if c.topic == "/hoi/fullbody")
         msgs = [r.deserialize(raw, c.msgtype) for c, _, raw in r.messages(connections=[conn])]
-    cap = cv2.VideoCapture(str(video))
-    ok, bgr = cap.read()
-    cap.release()
-    exp = fm.expected_fullbody(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    np.testing.assert_allclose(msgs[0].bodies[0].joints.reshape(-1, 3), exp["joints"], atol=1e-4)
+    source = MaskedSource(open_source(str(d / "img"), hfov_deg=60.0), d / "mask_h", d / "mask_o")  # as the runner
+    frame = next(iter(source))
+    source.close()
+    exp = load_reconstructor("fullbody", "fullbody").reconstruct(frame)
+    np.testing.assert_allclose(msgs[0].bodies[0].joints.reshape(-1, 3), exp.bodies[0].joints, atol=1e-4)
+    np.testing.assert_allclose([msgs[0].objects[0].pose.position.x, msgs[0].objects[0].pose.position.y,
+                                msgs[0].objects[0].pose.position.z], exp.objects[0].pose.position, atol=1e-4)
     assert [m.frame_index for m in msgs] == list(range(n))
-    assert len(list((tmp_path / "overlays").glob("*.jpg"))) == n
-    assert {p.name for p in (tmp_path / "meshes").glob("*.ply")} >= {"000000_body0.ply", "000005_body0.ply"}
-    assert len(list((tmp_path / "clips").glob("*.npz"))) == 1
+    assert len(list((out / "overlays").glob("*.jpg"))) == n
+    assert {p.name for p in (out / "meshes").glob("*.ply")} >= {"000000_body0.ply", "000002_body0.ply"}
+    assert len(list((out / "clips").glob("*.npz"))) == 1
     # the output folder is not overwritten
-    again = run("--source", video, "--out", tmp_path, "--model", model, "--max-frames", 1, "--no-progress")
+    again = run("--source", d / "img", "--out", out, "--max-frames", 1, "--no-progress")
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
@@ -96,14 +95,14 @@ def test_run_refuses_without_trained_model(tmp_path, video):
     (["--source", "{video}", "--object", "ycb/999_unknown"], "unknown object id"),
     (["--source", "{video}", "--intrinsics", "nan,1,2,3"], "not finite"),
     (["--source", "{video}", "--intrinsics", "1,2"], "fx,fy,cx,cy"),
-    (["--source", "{video}", "--device", "cuda"], "onnxruntime on the CPU only"),
+    (["--source", "{video}", "--device", "cuda"], "no CUDA provider"),
 ])
-def test_run_bad_input_exits_nonzero(tmp_path, model, video, args, needle):
+def test_run_bad_input_exits_nonzero(tmp_path, video, args, needle):
     (tmp_path / "corrupt.mp4").write_bytes(b"\x00garbage" * 200)
     (tmp_path / "notabag").mkdir()
     (tmp_path / "notabag" / "metadata.yaml").write_text("not: [valid")
     args = [a.format(tmp=tmp_path, video=video) for a in args]
-    p = run(*args, "--out", tmp_path / "o", "--model", model, "--max-frames", 1, "--no-progress")
+    p = run(*args, "--out", tmp_path / "o", "--max-frames", 1, "--no-progress")
     assert p.returncode == 2, p.stderr
     assert "Traceback" not in p.stderr
     import re
@@ -122,11 +121,11 @@ def test_run_on_a_gpu_this_machine_lacks_is_refused(tmp_path, video):
     assert not (tmp_path / "o" / "bag").exists()
 
 
-def test_ctrl_c_leaves_a_readable_bag(tmp_path, model, video):
+def test_ctrl_c_leaves_a_readable_bag(tmp_path, video):
     import signal
     import time
 
-    proc = subprocess.Popen(CLI + ["--source", str(video), "--out", str(tmp_path), "--model", str(model),
+    proc = subprocess.Popen(CLI + ["--source", str(video), "--out", str(tmp_path), "--task", "handobject",
                                    "--no-progress", "--mesh-every", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     deadline = time.monotonic() + 60
@@ -138,7 +137,7 @@ def test_ctrl_c_leaves_a_readable_bag(tmp_path, model, video):
     from mcap.reader import make_reader
 
     with next((tmp_path / "bag").glob("*.mcap")).open("rb") as fh:
-        n = sum(1 for _, c, _ in make_reader(fh).iter_messages() if c.topic == "/hoi/fullbody")
+        n = sum(1 for _, c, _ in make_reader(fh).iter_messages() if c.topic == "/hoi/handobject")
     assert 3 <= n < 170
     import json
 
@@ -176,20 +175,26 @@ BEHAVE = shared_data_dir() / "images" / "hoi_noncommercial" / "behave_frames_con
 
 @pytest.fixture()
 def behave_folder(tmp_path):
-    """Three real BEHAVE frames with their person/object masks; the third frame has no masks."""
+    """make(masked=2) -> (folder, names): three real BEHAVE frames, the first `masked` of them with their
+    person/object masks in mask_h/ and mask_o/."""
     import shutil
 
     if not (BEHAVE / "img").is_dir():
         pytest.skip(f"shared BEHAVE frames {BEHAVE} are missing")
-    names = sorted(p.stem for p in (BEHAVE / "img").glob("*.jpg"))[:3]
-    for sub in ("img", "mask_h", "mask_o"):
-        (tmp_path / sub).mkdir()
-    for i, n in enumerate(names):
-        shutil.copy(BEHAVE / "img" / f"{n}.jpg", tmp_path / "img")
-        if i < 2:
-            shutil.copy(BEHAVE / "mask_h" / f"{n}.jpg", tmp_path / "mask_h")
-            shutil.copy(BEHAVE / "mask_o" / f"{n}.jpg", tmp_path / "mask_o")
-    return tmp_path, names
+
+    def make(masked: int = 2):
+        d = tmp_path / f"behave_{masked}"
+        names = sorted(p.stem for p in (BEHAVE / "img").glob("*.jpg"))[:3]
+        for sub in ("img", "mask_h", "mask_o"):
+            (d / sub).mkdir(parents=True)
+        for i, n in enumerate(names):
+            shutil.copy(BEHAVE / "img" / f"{n}.jpg", d / "img")
+            if i < masked:
+                shutil.copy(BEHAVE / "mask_h" / f"{n}.jpg", d / "mask_h")
+                shutil.copy(BEHAVE / "mask_o" / f"{n}.jpg", d / "mask_o")
+        return d, names
+
+    return make
 
 
 def test_run_fullbody_with_mask_folders(tmp_path, behave_folder):
@@ -197,7 +202,7 @@ def test_run_fullbody_with_mask_folders(tmp_path, behave_folder):
     a frame without masks is rejected by name and the run goes on."""
     import json
 
-    d, names = behave_folder
+    d, names = behave_folder()
     p = run("--task", "fullbody", "--source", d / "img", "--person-masks", d / "mask_h", "--object-masks",
             d / "mask_o", "--out", tmp_path / "o", "--no-progress", timeout=300)
     assert p.returncode == 0, p.stderr
@@ -211,7 +216,7 @@ def test_run_fullbody_with_mask_folders(tmp_path, behave_folder):
 def test_run_fullbody_mask_folder_errors(tmp_path, behave_folder):
     import cv2
 
-    d, _ = behave_folder
+    d, _ = behave_folder()
     common = ["--task", "fullbody", "--source", d / "img", "--no-progress"]
     p = run(*common, "--person-masks", d / "mask_h", "--out", tmp_path / "a")
     assert p.returncode == 2 and "give both --person-masks and --object-masks" in p.stderr

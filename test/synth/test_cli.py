@@ -6,7 +6,7 @@ import cv2
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "hoi_perception.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "hoi_perception", *args], capture_output=True, text=True)
 
 
 def test_synth_rejects_impossible_counts(tmp_path):

@@ -20,10 +20,8 @@ estimates; smoothing and contact/penetration consistency belong to the 4D solver
 from __future__ import annotations
 
 import os
-import signal
 import tempfile
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -178,29 +176,3 @@ class ClipRecorder:
                           stamp_ns=frames[-1].stamp_ns)
         clip.file_path = str(write_clip(clip, self.output_dir / f"{clip_id}.npz").resolve())
         return clip
-
-
-@contextmanager
-def flush_on_signal(recorder: ClipRecorder, on_clip=None, signals=(signal.SIGINT, signal.SIGTERM)):
-    """Flush the recorder when SIGINT/SIGTERM arrive, then behave as before (KeyboardInterrupt)."""
-    previous = {}
-
-    def handler(signum, frame):
-        clip = recorder.flush()
-        if clip is not None and on_clip is not None:
-            on_clip(clip)
-        old = previous.get(signum)
-        if callable(old):
-            old(signum, frame)
-        raise KeyboardInterrupt
-
-    in_main = threading.current_thread() is threading.main_thread()
-    if in_main:
-        for s in signals:
-            previous[s] = signal.signal(s, handler)
-    try:
-        yield recorder
-    finally:
-        if in_main:
-            for s, old in previous.items():
-                signal.signal(s, old)
