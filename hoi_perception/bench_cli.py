@@ -1,36 +1,34 @@
-"""`hoi-perception bench NAME [args]`: run the benchmark script bench/bench_NAME.py.
+"""`hoi-perception bench NAME [args]`: run the benchmark `hoi_perception.benchmarks.NAME`.
 
 Benchmarks print human-readable figures; with --json they also print one JSON line, so the
-figures quoted in the README can be reproduced and compared by machine.
+figures quoted in docs/benchmarks.md can be reproduced and compared by machine.
 """
 from __future__ import annotations
 
 import argparse
-import runpy
-import sys
+import importlib
+import pkgutil
 
 from hoi_perception.cli import CliError
-from hoi_perception.paths import REPO_ROOT
-
-BENCH_DIR = REPO_ROOT / "bench"
 
 
 def available() -> list[str]:
-    return sorted(p.stem[len("bench_"):] for p in BENCH_DIR.glob("bench_*.py"))
+    from hoi_perception import benchmarks
+
+    return sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if not m.name.startswith("_"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="benchmark name (bench/bench_NAME.py)")
+    parser.add_argument("name", help="benchmark name (hoi_perception/benchmarks/NAME.py)")
     parser.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments for the benchmark")
 
 
 def main(args: argparse.Namespace) -> int:
-    script = BENCH_DIR / f"bench_{args.name}.py"
-    if not script.is_file():
+    if args.name not in available():
         raise CliError(f"unknown benchmark {args.name!r}; available: {', '.join(available()) or 'none'}")
-    sys.argv = [str(script), *args.bench_args]
+    module = importlib.import_module(f"hoi_perception.benchmarks.{args.name}")
     try:
-        runpy.run_path(str(script), run_name="__main__")
-    except SystemExit as exc:  # the script's own exit code
+        code = module.main(list(args.bench_args))
+    except SystemExit as exc:  # argparse's exit (e.g. --help) or the benchmark's own
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
-    return 0
+    return int(code or 0)

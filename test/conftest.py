@@ -18,19 +18,3 @@ def engine_dataset(tmp_path_factory):
         return out
 
     return make
-
-
-@pytest.fixture(scope="session")
-def load_bench():
-    """load_bench(name) -> the module bench/bench_NAME.py (benchmarks are scripts, not package modules)."""
-    import importlib.util
-
-    from hoi_perception.bench_cli import BENCH_DIR
-
-    def load(name: str):
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH_DIR / f"bench_{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-
-    return load
