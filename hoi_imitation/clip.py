@@ -56,7 +56,7 @@ class ObjectSpec:
 
 
 @dataclass
-class MotionClip:
+class SkeletonClip:
     """A body (and optionally one object) motion on the canonical skeleton.
 
     Arrays (T frames, J = len(BODY_JOINTS)):
@@ -92,7 +92,7 @@ class MotionClip:
     def duration(self) -> float:
         return float(self.timestamps[-1] - self.timestamps[0])
 
-    def validate(self) -> "MotionClip":
+    def validate(self) -> "SkeletonClip":
         validate(self)
         return self
 
@@ -101,7 +101,7 @@ class MotionClip:
         pos, _ = forward_kinematics(self.root_pos, quat_to_mat(self.joint_quat), self.rest_offsets)
         return pos
 
-    def resampled(self, fps: float) -> "MotionClip":
+    def resampled(self, fps: float) -> "SkeletonClip":
         """The clip at a uniform frame rate (slerp for rotations, linear for positions)."""
         t0, t1 = float(self.timestamps[0]), float(self.timestamps[-1])
         n = max(2, int(np.floor((t1 - t0) * fps + 1e-6)) + 1)
@@ -111,7 +111,7 @@ class MotionClip:
             flat = a.reshape(a.shape[0], -1)
             return np.stack([np.interp(t, self.timestamps, flat[:, k]) for k in range(flat.shape[1])], 1).reshape((n,) + a.shape[1:])
 
-        out = MotionClip(
+        out = SkeletonClip(
             fps=float(fps), timestamps=t, root_pos=lerp(self.root_pos),
             joint_quat=slerp_series(self.timestamps, self.joint_quat, t), joint_pos=lerp(self.joint_pos),
             rest_offsets=self.rest_offsets.copy(), joint_valid=self.joint_valid.copy(), source=self.source,
@@ -131,7 +131,7 @@ def _check_finite(name: str, a: np.ndarray) -> None:
         raise ClipError(f"{name} contains {int(bad.sum())} NaN/inf values (first frames {frames})")
 
 
-def validate(clip: MotionClip) -> None:
+def validate(clip: SkeletonClip) -> None:
     """Raise ClipError naming the first problem found."""
     J = len(BODY_JOINTS)
     if not np.isfinite(clip.fps) or clip.fps <= 0:
@@ -182,7 +182,7 @@ def validate(clip: MotionClip) -> None:
         _check_finite("contacts", c.astype(np.float64))
 
 
-def _header(clip: MotionClip) -> dict:
+def _header(clip: SkeletonClip) -> dict:
     return {
         "format": FORMAT, "version": VERSION, "fps": float(clip.fps), "source": clip.source,
         "loop": bool(clip.loop), "up": "z", "units": "m", "quaternion": "xyzw",
@@ -192,7 +192,7 @@ def _header(clip: MotionClip) -> dict:
     }
 
 
-def save_clip(clip: MotionClip, path: str | os.PathLike) -> Path:
+def save_clip(clip: SkeletonClip, path: str | os.PathLike) -> Path:
     """Validate and write atomically (temporary file in the same folder, then rename)."""
     validate(clip)
     path = Path(path)
@@ -225,7 +225,7 @@ def save_clip(clip: MotionClip, path: str | os.PathLike) -> Path:
     return path
 
 
-def read_clip_file(path: str | os.PathLike) -> MotionClip:
+def read_clip_file(path: str | os.PathLike) -> SkeletonClip:
     """Load a clip in this format (or, by content, a perception recorder clip) and validate it."""
     path = Path(path)
     try:
@@ -234,7 +234,7 @@ def read_clip_file(path: str | os.PathLike) -> MotionClip:
         raise ClipError(f"{path}: not a readable .npz motion clip ({e})") from e
     with z:
         if "header" not in z:
-            from .loaders.recorder import is_recorder_clip, load_recorder_clip  # noqa: PLC0415
+            from .loaders.perception_clip import is_recorder_clip, load_recorder_clip  # noqa: PLC0415
 
             if is_recorder_clip(z):
                 z.close()
@@ -252,7 +252,7 @@ def read_clip_file(path: str | os.PathLike) -> MotionClip:
             diff = [(a, b) for a, b in zip(names, BODY_JOINTS) if a != b][:3]
             raise ClipError(f"{path}: joint names differ from the canonical skeleton: {diff}")
         get = lambda k: z[k] if k in z else None  # noqa: E731
-        clip = MotionClip(
+        clip = SkeletonClip(
             fps=float(h["fps"]), timestamps=z["timestamps"], root_pos=z["root_pos"], joint_quat=z["joint_quat"],
             joint_pos=z["joint_pos"], rest_offsets=z["rest_offsets"], joint_valid=z["joint_valid"].astype(bool),
             source=h.get("source", "unknown"), loop=bool(h.get("loop", False)),
@@ -267,19 +267,19 @@ def read_clip_file(path: str | os.PathLike) -> MotionClip:
 
 
 def clip_from_global(fps: float, positions: np.ndarray, global_rot: np.ndarray, rest_offsets: np.ndarray,
-                     valid: np.ndarray, source: str, timestamps: np.ndarray | None = None, **kw) -> MotionClip:
+                     valid: np.ndarray, source: str, timestamps: np.ndarray | None = None, **kw) -> SkeletonClip:
     """Build a clip from global joint positions and rotation matrices (what every loader ends with)."""
     from .skeleton import local_from_global  # noqa: PLC0415
 
     loc = quat_normalize(mat_to_quat(local_from_global(global_rot)))
     ts = np.arange(positions.shape[0]) / fps if timestamps is None else timestamps
-    return MotionClip(fps=float(fps), timestamps=np.asarray(ts, np.float64), root_pos=positions[:, 0].copy(),
+    return SkeletonClip(fps=float(fps), timestamps=np.asarray(ts, np.float64), root_pos=positions[:, 0].copy(),
                       joint_quat=loc, joint_pos=positions, rest_offsets=rest_offsets, joint_valid=valid,
                       source=source, **kw)
 
 
-def load_clip(path: str | os.PathLike, kind: str | None = None) -> MotionClip:
-    """Any supported clip as a canonical MotionClip: this format, the perception recorder's
+def load_clip(path: str | os.PathLike, kind: str | None = None) -> SkeletonClip:
+    """Any supported clip as a canonical SkeletonClip: this format, the perception recorder's
     ``hoi_motion_clip/1`` clips, CMU BVH, DeepMimic JSON, SkillMimic ``.pt`` (by suffix, or
     ``kind`` = clip | recorder | bvh | deepmimic | skillmimic)."""
     from .loaders import load_clip as _load  # noqa: PLC0415

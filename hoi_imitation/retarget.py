@@ -13,7 +13,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
-from .clip import MotionClip
+from .clip import SkeletonClip
 from .rotations import euler_xyz_from_quat, mat_to_quat, quat_from_euler_xyz, quat_to_mat
 from .skeleton import INDEX, J, forward_kinematics
 
@@ -63,7 +63,7 @@ def _grad(x: np.ndarray, fps: float) -> np.ndarray:
     return np.gradient(x, axis=0) * fps if len(x) > 1 else np.zeros_like(x)
 
 
-def _tile(clip: MotionClip, seconds: float) -> MotionClip:
+def _tile(clip: SkeletonClip, seconds: float) -> SkeletonClip:
     """Repeat a looping clip (last frame = first pose) with the root advancing each cycle."""
     L = clip.num_frames - 1
     reps = int(np.ceil(seconds * clip.fps / L)) + 1
@@ -71,7 +71,7 @@ def _tile(clip: MotionClip, seconds: float) -> MotionClip:
     disp[2] = 0.0
     idx = np.concatenate([np.arange(L)] * reps + [[L]])
     shift = np.concatenate([np.full(L, k) for k in range(reps)] + [[reps - 1]])[:, None] * disp
-    out = MotionClip(fps=clip.fps, timestamps=np.arange(len(idx)) / clip.fps, root_pos=clip.root_pos[idx] + shift,
+    out = SkeletonClip(fps=clip.fps, timestamps=np.arange(len(idx)) / clip.fps, root_pos=clip.root_pos[idx] + shift,
                      joint_quat=clip.joint_quat[idx], joint_pos=clip.joint_pos[idx] + shift[:, None],
                      rest_offsets=clip.rest_offsets, joint_valid=clip.joint_valid, source=clip.source, loop=True,
                      object=clip.object, contact_names=clip.contact_names, meta=clip.meta)
@@ -97,7 +97,7 @@ def foot_bottom_heights(body_pos: np.ndarray, body_quat: np.ndarray, rest_offset
     return out
 
 
-def build_reference(clip: MotionClip, fps: float = CONTROL_FPS, loop_seconds: float = 10.0,
+def build_reference(clip: SkeletonClip, fps: float = CONTROL_FPS, loop_seconds: float = 10.0,
                     fix_ground: bool = True, smooth_sigma: float = 0.0) -> RefMotion:
     """Resample, tile (looping clips), clean up and precompute everything the task needs."""
     c = clip.resampled(fps)
@@ -138,7 +138,7 @@ def build_reference(clip: MotionClip, fps: float = CONTROL_FPS, loop_seconds: fl
     return ref
 
 
-def physics_report(clip: MotionClip, fps: float = CONTROL_FPS, smooth_sigma: float = 0.0) -> dict:
+def physics_report(clip: SkeletonClip, fps: float = CONTROL_FPS, smooth_sigma: float = 0.0) -> dict:
     """What the clip asks that physics cannot do, measured on the retargeted reference with the
     simulated humanoid's geometry (MuJoCo collision detection, no dynamics)."""
     import mujoco  # noqa: PLC0415

@@ -83,11 +83,6 @@ def quat_from_euler_xyz(e: np.ndarray) -> np.ndarray:
     return Rotation.from_euler("XYZ", e.reshape(-1, 3)).as_quat().reshape(e.shape[:-1] + (4,))
 
 
-def unwrap_angles(a: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Remove 2*pi jumps over time so finite differences and interpolation stay small."""
-    return np.unwrap(a, axis=axis)
-
-
 def slerp_series(times: np.ndarray, quats: np.ndarray, new_times: np.ndarray) -> np.ndarray:
     """Resample (T, ..., 4) quaternion series at new_times (clamped to the original range)."""
     quats = np.asarray(quats, dtype=np.float64)

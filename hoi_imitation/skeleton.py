@@ -9,7 +9,7 @@ import numpy as np
 
 from hoi_perception.body.joints import BODY_JOINTS, BODY_PARENTS
 
-from .rotations import mat_to_quat, quat_to_mat, rotation_between
+from .rotations import rotation_between
 
 J = len(BODY_JOINTS)
 PARENTS = np.asarray(BODY_PARENTS, dtype=np.int64)
@@ -118,9 +118,3 @@ def fit_rotations(positions: np.ndarray, rest_offsets: np.ndarray, init_global: 
         else:
             out[:, j] = base
     return out
-
-
-def global_quat(local_quat: np.ndarray, rest_offsets: np.ndarray, root_pos: np.ndarray):
-    """Convenience: (T, J, 4) local xyzw quaternions -> global positions and xyzw quaternions."""
-    pos, rot = forward_kinematics(root_pos, quat_to_mat(local_quat), rest_offsets)
-    return pos, mat_to_quat(rot)

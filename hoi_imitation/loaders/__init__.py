@@ -1,16 +1,16 @@
-"""Loaders: every source ends as a canonical ``MotionClip`` (z-up, metres, REP 103)."""
+"""Loaders: every source ends as a canonical ``SkeletonClip`` (z-up, metres, REP 103)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..clip import ClipError, MotionClip, read_clip_file
+from ..clip import ClipError, SkeletonClip, read_clip_file
 from .bvh import load_bvh, read_bvh
 from .deepmimic import load_deepmimic
-from .recorder import load_recorder_clip
+from .perception_clip import load_recorder_clip
 from .skillmimic import clip_from_positions, load_skillmimic
 
 
-def load_clip(path: str | Path, kind: str | None = None) -> MotionClip:
+def load_clip(path: str | Path, kind: str | None = None) -> SkeletonClip:
     """Load any supported clip; ``kind`` = clip | recorder | bvh | deepmimic | skillmimic, else by
     suffix (``.npz`` files are told apart by content)."""
     path = Path(path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..clip import ClipError, MotionClip, clip_from_global
+from ..clip import ClipError, SkeletonClip, clip_from_global
 from ..skeleton import JointSource, fit_rotations, map_to_canonical
 from .contacts import foot_contacts
 
@@ -162,7 +162,7 @@ CMU_REQUIRED = ("Hips", "Chest", "Chest2", "Neck", "Head", "LeftHip", "LeftKnee"
                 "LeftWrist", "RightCollar", "RightShoulder", "RightElbow", "RightWrist")
 
 
-def load_bvh(path: str | Path, scale: float | None = None) -> MotionClip:
+def load_bvh(path: str | Path, scale: float | None = None) -> SkeletonClip:
     """A CMU-skeleton BVH as a canonical clip. ``scale`` converts file units to metres (default:
     1 for ``scaled_*`` files, else 0.056444 = inches * (1/0.45) CMU calibration)."""
     path = Path(path)
@@ -185,7 +185,7 @@ def load_bvh(path: str | Path, scale: float | None = None) -> MotionClip:
                    f"bvh:{path.name}", CMU_TO_REP103)
 
 
-def _finish(pos, rot, rest_pos, valid, fps, source, world, loop=False) -> MotionClip:
+def _finish(pos, rot, rest_pos, valid, fps, source, world, loop=False) -> SkeletonClip:
     """Shared tail of the y-up loaders: to z-up, rest offsets, rotations refit to the positions."""
     from ..skeleton import PARENTS  # noqa: PLC0415
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..clip import ClipError, MotionClip
+from ..clip import ClipError, SkeletonClip
 from ..rotations import Y_UP_TO_Z_UP
 from ..skeleton import JointSource, map_to_canonical
 from .bvh import _finish
@@ -85,7 +85,7 @@ def _fk(frames: np.ndarray):
     return pos, rot
 
 
-def load_deepmimic(path: str | Path) -> MotionClip:
+def load_deepmimic(path: str | Path) -> SkeletonClip:
     path = Path(path)
     try:
         data = json.loads(path.read_text())

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ..clip import ClipError, MotionClip, clip_from_global
+from ..clip import ClipError, SkeletonClip, clip_from_global
 from ..skeleton import INDEX, PARENTS, fit_rotations
 from ..objects import get_object
 from .contacts import foot_contacts
@@ -42,7 +42,7 @@ def upright_frame(pos0: np.ndarray) -> np.ndarray:
     return np.stack([x, y, z], axis=1)
 
 
-def clip_from_positions(pos: np.ndarray, fps: float, source: str, valid: np.ndarray | None = None, **kw) -> MotionClip:
+def clip_from_positions(pos: np.ndarray, fps: float, source: str, valid: np.ndarray | None = None, **kw) -> SkeletonClip:
     """A canonical clip from joint positions alone (T, J, 3), z-up metres."""
     r0 = upright_frame(pos[0])
     rest_off = np.zeros((len(PARENTS), 3))
@@ -56,7 +56,7 @@ def clip_from_positions(pos: np.ndarray, fps: float, source: str, valid: np.ndar
     return clip_from_global(fps, pos, g, rest_off, v, source, contact_names=names, contacts=labels, **kw)
 
 
-def load_skillmimic(path: str | Path) -> MotionClip:
+def load_skillmimic(path: str | Path) -> SkeletonClip:
     path = Path(path)
     import torch  # noqa: PLC0415
 

@@ -10,7 +10,7 @@ from hoi_imitation.clip import load_clip
 from hoi_imitation.cli import main
 from hoi_imitation.skeleton import INDEX
 
-recorder = pytest.importorskip("hoi_perception.pipeline.recorder")
+recorder = pytest.importorskip("hoi_perception.pipeline.clip_recorder")
 types = pytest.importorskip("hoi_perception.pipeline.types")
 
 # camera: optical frame, tilted 10 degrees down, 3 m in front of the walker

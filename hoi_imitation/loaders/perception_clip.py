@@ -1,4 +1,4 @@
-"""The perception recorder's clips (``hoi_motion_clip/1``, hoi_perception.pipeline.recorder),
+"""The perception recorder's clips (``hoi_motion_clip/1``, hoi_perception.pipeline.clip_recorder),
 accepted as they are: raw per-frame estimates in the camera frame named by ``frame_id``.
 
 Conversion: camera optical frame (x right, y down, z forward) -> REP 103 world (x forward,
@@ -17,7 +17,7 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from hoi_perception.body.joints import BODY_JOINTS
 
-from ..clip import ClipError, MotionClip
+from ..clip import ClipError, SkeletonClip
 from ..objects import get_object
 from ..rotations import rotation_between
 from ..skeleton import INDEX
@@ -32,7 +32,7 @@ def is_recorder_clip(z) -> bool:
     return "format" in z and str(z["format"]) == RECORDER_FORMAT
 
 
-def load_recorder_clip(path: str | Path) -> MotionClip:
+def load_recorder_clip(path: str | Path) -> SkeletonClip:
     path = Path(path)
     with np.load(path, allow_pickle=False) as z:
         if not is_recorder_clip(z):
