@@ -55,6 +55,10 @@ class MaskedSource(Source):
     def __len__(self) -> int:
         return len(self.source)
 
+    @property
+    def problems(self) -> list[str]:
+        return self.source.problems
+
     def frame_name(self, frame: Frame) -> str:
         if isinstance(self.source, ImageFolderSource):
             return self.source.files[frame.index].stem

@@ -1,7 +1,12 @@
 """Frame sources: video file, image folder, rosbag2 (sqlite3 or MCAP), camera index.
 
 Every source yields `Frame`s (RGB uint8, stamp in ns, camera optical frame id, intrinsics) and
-raises SourceError with a message a user can act on for missing or unreadable inputs.
+raises SourceError with a message a user can act on for missing or unreadable inputs. What a
+source passes over and goes on from (an undecodable image in a folder, a video that ends before
+its container's frame count) is said in its `problems` list.
+
+Given intrinsics are (fx, fy, cx, cy) in pixels of the source's own images: they are used as they
+are, never rescaled, and a principal point outside an image is an error.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ class Source:
     """Iterable of Frames; `len()` is the number of frames when known (else 0)."""
 
     description = ""
+    problems: list[str]  # what was passed over while reading, said to the user at the end
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -39,17 +45,23 @@ class Source:
         pass
 
 
-def _intrinsics(w: int, h: int, given: CameraIntrinsics | None, hfov_deg: float) -> CameraIntrinsics:
+Pinhole = tuple[float, float, float, float]  # fx, fy, cx, cy in pixels
+
+
+def _intrinsics(w: int, h: int, given: Pinhole | None, hfov_deg: float) -> CameraIntrinsics:
     if given is None:
         return CameraIntrinsics.from_fov(w, h, hfov_deg)
-    if (given.width, given.height) != (w, h):
-        return given.scaled(w, h)
-    return given
+    fx, fy, cx, cy = (float(x) for x in given)
+    if not (0.0 <= cx < w and 0.0 <= cy < h):
+        raise SourceError(f"the given intrinsics put the principal point at ({cx:g}, {cy:g}), outside the {w}x{h} "
+                          f"images of this source: give fx,fy,cx,cy in pixels of these images")
+    return CameraIntrinsics(fx, fy, cx, cy, w, h)
 
 
 class VideoSource(Source):
-    def __init__(self, path: str | Path, intrinsics: CameraIntrinsics | None = None, hfov_deg: float = 60.0,
+    def __init__(self, path: str | Path, intrinsics: Pinhole | None = None, hfov_deg: float = 60.0,
                  frame_id: str = DEFAULT_FRAME_ID, stride: int = 1, max_frames: int = 0) -> None:
+        self.problems = []
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceError(f"video file {self.path} does not exist")
@@ -86,14 +98,18 @@ class VideoSource(Source):
             ok, bgr = self.cap.read()
             bgr = bgr if ok else None
             idx += 1
+        if self.count and idx < self.count:  # ran out before the container's own count
+            self.problems.append(f"video {self.path.name}: decoded {idx} of the {self.count} frames its container "
+                                 f"lists (truncated or corrupt)")
 
     def close(self) -> None:
         self.cap.release()
 
 
 class ImageFolderSource(Source):
-    def __init__(self, path: str | Path, intrinsics: CameraIntrinsics | None = None, hfov_deg: float = 60.0,
+    def __init__(self, path: str | Path, intrinsics: Pinhole | None = None, hfov_deg: float = 60.0,
                  frame_id: str = DEFAULT_FRAME_ID, fps: float = 30.0, max_frames: int = 0) -> None:
+        self.problems = []
         self.path = Path(path)
         if not self.path.is_dir():
             raise SourceError(f"image folder {self.path} does not exist")
@@ -111,8 +127,9 @@ class ImageFolderSource(Source):
     def __iter__(self) -> Iterator[Frame]:
         for i, f in enumerate(self.files):
             bgr = cv2.imread(str(f), cv2.IMREAD_COLOR)
-            if bgr is None:
-                raise SourceError(f"cannot decode image {f} (corrupt or unsupported)")
+            if bgr is None:  # one bad file does not end the folder: said, and the next one read
+                self.problems.append(f"cannot decode image {f} (corrupt or unsupported); skipped")
+                continue
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             h, w = rgb.shape[:2]
             yield Frame(image=rgb, stamp_ns=int(round(i * 1e9 / self.fps)), frame_id=self.frame_id,
@@ -120,8 +137,9 @@ class ImageFolderSource(Source):
 
 
 class CameraSource(Source):
-    def __init__(self, index: int, intrinsics: CameraIntrinsics | None = None, hfov_deg: float = 60.0,
+    def __init__(self, index: int, intrinsics: Pinhole | None = None, hfov_deg: float = 60.0,
                  frame_id: str = DEFAULT_FRAME_ID, max_frames: int = 0) -> None:
+        self.problems = []
         self.cap = cv2.VideoCapture(int(index))
         if not self.cap.isOpened():
             raise SourceError(f"cannot open camera {index}")
@@ -157,7 +175,8 @@ class RosbagSource(Source):
     """
 
     def __init__(self, path: str | Path, image_topic: str = "", camera_info_topic: str = "",
-                 intrinsics: CameraIntrinsics | None = None, hfov_deg: float = 60.0, max_frames: int = 0) -> None:
+                 intrinsics: Pinhole | None = None, hfov_deg: float = 60.0, max_frames: int = 0) -> None:
+        self.problems = []
         from rosbags.rosbag2 import Reader
         from rosbags.rosbag2.errors import ReaderError
         from rosbags.typesys import Stores, get_typestore

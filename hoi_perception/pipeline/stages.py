@@ -6,7 +6,8 @@ Model registry contract (the trained models implement it):
         name: <name>                   # must match the folder name
         task: fullbody | handobject
         format: python                 # the only format: a Reconstructor built by an entry point
-        entry_point: package.module:build    # build(model_dir: Path, card: dict, **options) -> Reconstructor
+        entry_point: hoi_perception.<...>:build   # build(model_dir, card, **options) -> Reconstructor; only
+                                       # builders of this package are accepted (a model folder is data)
         # the rest is what that reconstructor reads (weights files, network config, settings);
         # the training record and metrics live beside it in provenance.yaml, never read here
 
@@ -23,14 +24,23 @@ from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
-from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult
+from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, InputError
 
 TASKS = ("fullbody", "handobject")
+ENTRY_POINT_PACKAGE = "hoi_perception"
 CARD_NAME = "model_card.yaml"
 
 
 class ModelNotAvailable(RuntimeError):
     """No trained model can be loaded for a stage; the stage must not start."""
+
+
+class TaskMismatch(ModelNotAvailable):
+    """The model is for another task; `model_task` names it, so callers can say what to run instead."""
+
+    def __init__(self, message: str, model_task: str) -> None:
+        super().__init__(message)
+        self.model_task = model_task
 
 
 class InferenceError(RuntimeError):
@@ -158,7 +168,7 @@ def load_reconstructor(name: str, task: str, **options) -> Reconstructor:
     model_dir = resolve_model_dir(name)
     card = read_model_card(model_dir)
     if card["task"] != task:
-        raise ModelNotAvailable(f"model {card['name']!r} is a {card['task']} model, not {task}")
+        raise TaskMismatch(f"model {card['name']!r} is a {card['task']} model, not {task}", card["task"])
     fmt = card["format"]
     if fmt != "python":
         raise ModelNotAvailable(f"model {card['name']!r}: unknown format {fmt!r} (python)")
@@ -166,11 +176,21 @@ def load_reconstructor(name: str, task: str, **options) -> Reconstructor:
     module_name, _, func_name = str(entry).partition(":")
     if not module_name or not func_name:
         raise ModelNotAvailable(f"model {card['name']!r}: entry_point must be 'module:function', got {entry!r}")
+    # a model folder is data: it may name a builder of this package, never code of its own choosing
+    if module_name.split(".")[0] != ENTRY_POINT_PACKAGE:
+        raise ModelNotAvailable(f"model {card['name']!r}: entry_point {entry!r} is outside the installed "
+                                f"{ENTRY_POINT_PACKAGE} package; model folders may only name its builders")
     try:
         factory = getattr(importlib.import_module(module_name), func_name)
     except (ImportError, AttributeError) as exc:
         raise ModelNotAvailable(f"model {card['name']!r}: cannot import {entry}: {exc}") from exc
-    recon = factory(model_dir, card, **options)
+    try:
+        recon = factory(model_dir, card, **options)
+    except (ModelNotAvailable, InputError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken model folder must say so, not end in a traceback
+        raise ModelNotAvailable(f"model {card['name']!r} could not be built by {entry}: "
+                                f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(recon, Reconstructor) or recon.task != task:
         raise ModelNotAvailable(f"model {card['name']!r} did not produce a {task} Reconstructor")
     return recon

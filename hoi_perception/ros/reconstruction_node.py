@@ -19,7 +19,7 @@ from visualization_msgs.msg import MarkerArray
 
 from hoi_perception.pipeline import image_codec
 from hoi_perception.pipeline import msg_convert as mc
-from hoi_perception.pipeline.stages import InferenceError, ReconstructionStage, load_reconstructor
+from hoi_perception.pipeline.stages import InferenceError, ReconstructionStage, TaskMismatch, load_reconstructor
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 from hoi_perception.ros.common import StartupError, build, declare_from_config
 
@@ -44,10 +44,10 @@ class ReconstructionNode(Node):
         options = {k: str(self.p[k]) for k in ("backend", "device") if self.p.get(k)}  # empty: the card's
         try:
             self.recon = load_reconstructor(model, self.task, **options)
-            self.stage = ReconstructionStage(self.recon)  # the runner's stage: one path from frame to result
-        except Exception as exc:
-            raise type(exc)(f"{exc}. The default config names no model; pass one with "
-                            f"--ros-args -p model:=<name or folder>") from None
+        except TaskMismatch as exc:
+            raise TaskMismatch(f"{exc}: start the {exc.model_task}_node for it, or give this node a {self.task} "
+                               f"model with -p model:=<name or folder>", exc.model_task) from None
+        self.stage = ReconstructionStage(self.recon)  # the runner's stage: one path from frame to result
         if self.p.get("object_frame_prefix", "hoi_object_") == "":
             raise StartupError("object_frame_prefix must not be empty")
         ns = f"hoi/{self.task}"

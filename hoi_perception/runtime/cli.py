@@ -6,6 +6,8 @@ GLB), overlays/ (JPEG), clips/ (motion clips, full-body only) and report.json.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import signal
 import sys
 import time
@@ -13,12 +15,18 @@ from pathlib import Path
 
 from hoi_perception.cli import CliError
 
+TASKS = ("fullbody", "handobject")
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal, as shells report it
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True,
                         help="video file, image folder, rosbag2 (folder, .mcap or .db3) or camera index")
     parser.add_argument("--out", required=True, type=Path, help="output folder (its bag/ must not exist yet)")
-    parser.add_argument("--task", choices=("fullbody", "handobject"), default="fullbody")
+    parser.add_argument("--task", choices=TASKS, default=None,
+                        help="fullbody (person + object from one image; needs person and object masks) or handobject "
+                             "(the object a hand holds, from 2-6 frames). Default: the --model's task; without "
+                             "--model, fullbody when masks are given, else handobject")
     parser.add_argument("--model", default="",
                         help="trained model: a name under models/ or a model folder (default: the task's config)")
     parser.add_argument("--backend", choices=("", "onnxruntime", "torch", "tensorrt"), default="",
@@ -28,8 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--object", default="", help="restrict to this object template id (must be known to the model)")
     parser.add_argument("--max-frames", type=int, default=0, help="stop after this many source frames (0 = all)")
     parser.add_argument("--stride", type=int, default=1, help="use every n-th video frame")
-    parser.add_argument("--hfov", type=float, default=60.0, help="horizontal field of view when no calibration is known")
-    parser.add_argument("--intrinsics", default="", help="fx,fy,cx,cy of the source images (pixels)")
+    parser.add_argument("--hfov", type=float, default=60.0,
+                        help="horizontal field of view in degrees (1-179) when no calibration is known")
+    parser.add_argument("--intrinsics", default="",
+                        help="fx,fy,cx,cy in pixels of the source images, used as given (never rescaled)")
     parser.add_argument("--image-topic", default="", help="image topic to read from a rosbag2")
     parser.add_argument("--person-masks", default="",
                         help="folder of person masks named like the frames (full body; see pipeline/mask_source.py)")
@@ -47,20 +57,53 @@ def _default_model(task: str) -> str:
     return str(load_node_params(f"{task}_node").get("model", ""))
 
 
-def _intrinsics(args, source_size=None):
-    from hoi_perception.pipeline.types import CameraIntrinsics, InputError
+def _task(args) -> str:
+    """--task, else the --model card's task, else fullbody with masks and handobject without."""
+    if args.task:
+        return args.task
+    if args.model:
+        from hoi_perception.pipeline.stages import ModelNotAvailable, read_model_card, resolve_model_dir
 
+        try:
+            return str(read_model_card(resolve_model_dir(args.model))["task"])
+        except ModelNotAvailable as exc:
+            raise CliError(str(exc)) from None
+    return "fullbody" if args.person_masks else "handobject"
+
+
+def _intrinsics(args) -> tuple[float, float, float, float] | None:
     if not args.intrinsics:
         return None
     try:
-        fx, fy, cx, cy = (float(x) for x in args.intrinsics.split(","))
+        values = tuple(float(x) for x in args.intrinsics.split(","))
     except ValueError:
-        raise CliError(f"--intrinsics must be fx,fy,cx,cy, got {args.intrinsics!r}") from None
-    w, h = source_size or (int(round(2 * cx + 1)), int(round(2 * cy + 1)))
+        values = ()
+    if len(values) != 4:
+        raise CliError(f"--intrinsics must be fx,fy,cx,cy, got {args.intrinsics!r}")
+    if not all(math.isfinite(v) for v in values):
+        raise CliError(f"--intrinsics: values must be finite numbers (not finite: {args.intrinsics!r})")
+    if values[0] <= 0 or values[1] <= 0:
+        raise CliError(f"--intrinsics: fx and fy must be positive, got {values[0]:g}, {values[1]:g}")
+    return values
+
+
+def _check_options(args) -> None:
+    """Out-of-range options and an unusable --out, before anything is loaded."""
+    if args.max_frames < 0 or args.stride < 1:
+        raise CliError("--max-frames must be >= 0 and --stride >= 1")
+    if not 1.0 < args.hfov < 179.0:
+        raise CliError(f"--hfov must lie between 1 and 179 degrees, got {args.hfov:g}")
+    if args.mesh_every < 0 or args.overlay_every < 0:
+        raise CliError("--mesh-every and --overlay-every must be >= 0")
+    out = args.out
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is a file, not a folder")
     try:
-        return CameraIntrinsics(fx, fy, cx, cy, w, h)
-    except InputError as exc:
-        raise CliError(f"--intrinsics: {exc}") from None
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {out} cannot be created: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise CliError(f"--out {out} is not writable")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -72,16 +115,22 @@ def main(args: argparse.Namespace) -> int:
         InferenceError,
         ModelNotAvailable,
         ReconstructionStage,
+        TaskMismatch,
         load_reconstructor,
     )
     from hoi_perception.pipeline.types import InputError, bodies_and_objects
     from hoi_perception.runtime import sink as sinks
 
+    args.task = _task(args)
+    _check_options(args)
+    intrinsics = _intrinsics(args)
     model = args.model or _default_model(args.task)
     # only what was asked for: the model card decides the rest
     options = {k: v for k, v in (("backend", args.backend), ("device", args.device)) if v}
     try:
         recon = load_reconstructor(model, args.task, **options)
+    except TaskMismatch as exc:
+        raise CliError(f"{exc}: run it with --task {exc.model_task}") from None
     except ModelNotAvailable as exc:
         raise CliError(f"no trained {args.task} model available: {exc}") from None
     if args.object:
@@ -90,10 +139,8 @@ def main(args: argparse.Namespace) -> int:
             raise CliError(f"unknown object id {args.object!r}; model {recon.name!r} knows: {', '.join(known) or 'none'}")
         if args.task == "fullbody":  # the object is given, as in the BEHAVE protocol
             recon = load_reconstructor(model, args.task, object_class=args.object, **options)
-    if args.max_frames < 0 or args.stride < 1:
-        raise CliError("--max-frames must be >= 0 and --stride >= 1")
     try:
-        source = open_source(args.source, intrinsics=_intrinsics(args), hfov_deg=args.hfov,
+        source = open_source(args.source, intrinsics=intrinsics, hfov_deg=args.hfov,
                              max_frames=args.max_frames, stride=args.stride, image_topic=args.image_topic)
     except SourceError as exc:
         raise CliError(str(exc)) from None
@@ -115,7 +162,6 @@ def main(args: argparse.Namespace) -> int:
               "--person-masks and --object-masks (frames without them are rejected)", file=sys.stderr)
 
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
     try:
         bag = sinks.BagSink(out, args.task, record_images=args.record_images)
     except FileExistsError as exc:
@@ -128,19 +174,20 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     bar = tqdm(total=len(source) or None, unit="frame", disable=args.no_progress, file=sys.stderr)
     last = None
-    # Ctrl-C finishes the frame in hand, then stops: a result is never half-recorded (in the bag
-    # but not in the report). A second Ctrl-C stops at once.
-    stop = {"requested": False}
+    # Ctrl-C or SIGTERM (what systemd, docker and launch send) finishes the frame in hand, then
+    # stops: a result is never half-recorded (in the bag but not in the report). A second one stops
+    # at once; the bag and the report are still closed and written.
+    stop = {"requested": None}
 
-    def _on_sigint(signum, _frame):
-        if stop["requested"]:
+    def _on_signal(signum, _frame):
+        if stop["requested"] is not None:
             raise KeyboardInterrupt
-        stop["requested"] = True
+        stop["requested"] = signum
 
-    previous_handler = signal.signal(signal.SIGINT, _on_sigint)
+    previous_handlers = {sig: signal.signal(sig, _on_signal) for sig in EXIT_CODES}
     try:
         for frame in source:
-            if stop["requested"]:
+            if stop["requested"] is not None:
                 report["interrupted"] = True
                 break
             report["frames_read"] += 1
@@ -164,7 +211,7 @@ def main(args: argparse.Namespace) -> int:
             _write_files(args, out, frame, result, n, bag.topologies, sinks)
             if recorder is not None and (clip := recorder.add(result)) is not None:
                 report["clips"].append(clip.file_path)
-        if stop["requested"]:
+        if stop["requested"] is not None:
             report["interrupted"] = True
     except KeyboardInterrupt:
         report["interrupted"] = True
@@ -172,7 +219,8 @@ def main(args: argparse.Namespace) -> int:
         report["errors"].append(str(exc))
         report["source_error"] = str(exc)
     finally:
-        signal.signal(signal.SIGINT, previous_handler)
+        for sig, handler in previous_handlers.items():
+            signal.signal(sig, handler)
         bar.close()
         source.close()
         bag_path = bag.close()  # closes cleanly on Ctrl-C: everything processed so far stays readable
@@ -182,16 +230,27 @@ def main(args: argparse.Namespace) -> int:
             _write_meshes(args, out, last[1], bag.topologies, sinks)
         if getattr(source, "missing", None):
             report["frames_without_masks"] = source.missing[:50]
+        if source.problems:  # passed over while reading (corrupt images, a truncated video)
+            report["source_problems"] = source.problems[:50]
+            unreadable = sum("skipped" in p for p in source.problems)  # images that never became frames
+            report["frames_read"] += unreadable
+            report["skipped_frames"] += unreadable
         report["bag"] = str(bag_path)
         report["seconds"] = round(time.monotonic() - t0, 3)
         sinks.write_report(out / "report.json", report)
+    for problem in report.get("source_problems", []):
+        print(f"hoi-perception run: warning: {problem}", file=sys.stderr)
     print(f"{report['results']} result(s) from {report['frames_read']} frame(s) -> {bag_path}", file=sys.stderr)
     if "source_error" in report:
         raise CliError(f"{report['source_error']} (results so far are in {bag_path})")
     if report["interrupted"]:
-        return 130
-    if report["frames_read"] and report["skipped_frames"] == report["frames_read"]:
-        raise CliError(f"every frame was rejected; first error: {report['errors'][0]}")
+        return EXIT_CODES.get(stop["requested"], 130)
+    if report["results"] == 0 and report["errors"]:
+        raise CliError(f"no frame gave a result ({report['skipped_frames']} of {report['frames_read']} rejected); "
+                       f"first error: {report['errors'][0]}")
+    if report["results"] == 0 and args.task == "handobject" and report["frames_read"] < 2:
+        raise CliError(f"the hand-object model needs at least 2 frames of one camera (a video, an image folder, a "
+                       f"bag or a camera); the source gave {report['frames_read']}")
     return 0
 
 

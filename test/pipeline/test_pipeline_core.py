@@ -203,3 +203,24 @@ def test_sources_report_missing_and_corrupt(tmp_path):
     (tmp_path / "imgs").mkdir()
     with pytest.raises(SourceError, match="no images"):
         open_source(str(tmp_path / "imgs"))
+
+
+@needs_shipped
+def test_model_folders_are_data(tmp_path, monkeypatch):
+    """A card may only name a builder of this package, and a builder that fails says so (no traceback)."""
+    import yaml
+
+    from hoi_perception.pipeline.stages import ModelNotAvailable, load_reconstructor
+
+    monkeypatch.setenv("HOI_MODELS_DIR", str(tmp_path))
+    card = yaml.safe_load((SHIPPED_FULLBODY / "model_card.yaml").read_text())
+    for name, changes in {"outside": {"entry_point": "os:system"},
+                          "broken": {"config": {**card["config"], "width": "not a number"}}}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model_card.yaml").write_text(yaml.safe_dump({**card, **changes}))
+        for f in ("model.onnx", "model.safetensors"):
+            (tmp_path / name / f).symlink_to(SHIPPED_FULLBODY / f)
+    with pytest.raises(ModelNotAvailable, match="outside the installed hoi_perception package"):
+        load_reconstructor("outside", "fullbody")
+    with pytest.raises(ModelNotAvailable, match="could not be built by hoi_perception.fullbody.reconstructor:build"):
+        load_reconstructor("broken", "fullbody", backend="torch")

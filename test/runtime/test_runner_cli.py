@@ -1,6 +1,7 @@
 """`hoi-perception run`: the same stages without ROS, recorded into a rosbag2 MCAP."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ def test_run_refuses_without_trained_model(tmp_path, video):
     # refuses instead of running anything else.
     (tmp_path / "empty_models").mkdir()
     p = run("--source", video, "--out", tmp_path / "o", "--no-progress", env={"HOI_MODELS_DIR": str(tmp_path / "empty_models")})
-    assert p.returncode == 2 and "no trained fullbody model available" in p.stderr
+    assert p.returncode == 2 and "no trained handobject model available" in p.stderr  # a video without masks: handobject
     assert not (tmp_path / "o" / "bag").exists()
     p = run("--source", video, "--out", tmp_path / "o", "--model", "does-not-exist", "--no-progress")
     assert p.returncode == 2 and "does not exist" in p.stderr
@@ -121,8 +122,9 @@ def test_run_on_a_gpu_this_machine_lacks_is_refused(tmp_path, video):
     assert not (tmp_path / "o" / "bag").exists()
 
 
-def test_ctrl_c_leaves_a_readable_bag(tmp_path, video):
-    import signal
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_leaves_a_readable_bag_and_a_report(tmp_path, video, sig, code):
+    """Ctrl-C and SIGTERM (what systemd, docker and launch send) both finish the bag and the report."""
     import time
 
     proc = subprocess.Popen(CLI + ["--source", str(video), "--out", str(tmp_path), "--task", "handobject",
@@ -131,9 +133,9 @@ def test_ctrl_c_leaves_a_readable_bag(tmp_path, video):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list((tmp_path / "overlays").glob("*.jpg"))) < 3:
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     from mcap.reader import make_reader
 
     with next((tmp_path / "bag").glob("*.mcap")).open("rb") as fh:
@@ -227,3 +229,121 @@ def test_run_fullbody_mask_folder_errors(tmp_path, behave_folder):
     p = run(*common, "--person-masks", d / "mask_h", "--object-masks", d / "mask_o", "--out", tmp_path / "c",
             timeout=300)
     assert p.returncode == 2 and "but the image is" in p.stderr and "Traceback" not in p.stderr
+
+
+def _bag_messages(bag: Path, topic: str) -> list:
+    from rosbags.highlevel import AnyReader
+
+    with AnyReader([bag]) as r:
+        conns = [c for c in r.connections if c.topic == topic]
+        return [r.deserialize(raw, c.msgtype) for c, _, raw in r.messages(connections=conns)]
+
+
+def test_user_intrinsics_are_used_as_given(tmp_path, video):
+    """fx,fy,cx,cy in pixels of the 720x1280 video reach the bag unchanged (they were once rescaled
+    from an image size guessed from the principal point); one outside the image is an error."""
+    p = run("--source", video, "--out", tmp_path / "o", "--task", "handobject", "--max-frames", 2, "--no-progress",
+            "--record-images", "--intrinsics", "900,900,300,600", "--overlay-every", 0, "--mesh-every", 0)
+    assert p.returncode == 0, p.stderr
+    info = _bag_messages(tmp_path / "o" / "bag", "/camera/camera_info")[0]
+    np.testing.assert_allclose(np.asarray(info.k).reshape(3, 3), [[900, 0, 300], [0, 900, 600], [0, 0, 1]])
+    assert (info.width, info.height) == (720, 1280)
+    p = run("--source", video, "--out", tmp_path / "o2", "--task", "handobject", "--max-frames", 2, "--no-progress",
+            "--intrinsics", "900,900,1000,600")
+    assert p.returncode == 2 and "outside the 720x1280 images" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--hfov", "200"], "--hfov must lie between 1 and 179"),
+    (["--stride", "0"], "--stride >= 1"),
+    (["--intrinsics=-5,900,300,600"], "fx and fy must be positive"),
+])
+def test_out_of_range_options_exit_2(tmp_path, video, args, needle):
+    p = run("--source", video, "--out", tmp_path / "o", "--task", "handobject", *args, "--no-progress")
+    assert p.returncode == 2 and needle in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+def test_out_that_is_a_file_exits_2(tmp_path, video):
+    (tmp_path / "taken").write_text("a file")
+    p = run("--source", video, "--out", tmp_path / "taken", "--task", "handobject", "--no-progress")
+    assert p.returncode == 2 and "is a file, not a folder" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_task_comes_from_the_model_card(tmp_path, video):
+    p = run("--source", video, "--out", tmp_path / "o", "--model", "handobject", "--max-frames", 2, "--no-progress",
+            "--overlay-every", 0, "--mesh-every", 0)
+    assert p.returncode == 0, p.stderr
+    import json
+
+    assert json.loads((tmp_path / "o" / "report.json").read_text())["task"] == "handobject"
+    p = run("--source", video, "--out", tmp_path / "o2", "--task", "fullbody", "--model", "handobject", "--no-progress")
+    assert p.returncode == 2 and "is a handobject model, not fullbody" in p.stderr and "--task handobject" in p.stderr
+
+
+def test_a_single_photo_says_what_the_hand_object_model_needs(tmp_path, video):
+    import cv2
+
+    (tmp_path / "one").mkdir()
+    cap = cv2.VideoCapture(str(video))
+    ok, bgr = cap.read()
+    cap.release()
+    cv2.imwrite(str(tmp_path / "one" / "photo.jpg"), bgr)
+    p = run("--source", tmp_path / "one", "--out", tmp_path / "o", "--task", "handobject", "--no-progress")
+    assert p.returncode == 2 and "needs at least 2 frames" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_corrupt_image_is_skipped_and_the_run_goes_on(tmp_path, video):
+    import json
+
+    import cv2
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cap = cv2.VideoCapture(str(video))
+    for i in range(3):
+        ok, bgr = cap.read()
+        cv2.imwrite(str(folder / f"{i:03d}.jpg"), cv2.resize(bgr, (360, 640)))
+    cap.release()
+    (folder / "001b.jpg").write_bytes(b"\xff\xd8 not a jpeg at all" * 10)  # between frames 1 and 2
+    p = run("--source", folder, "--out", tmp_path / "o", "--task", "handobject", "--no-progress", "--mesh-every", 0,
+            timeout=300)
+    assert p.returncode == 0, p.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["frames_read"] == 4 and report["skipped_frames"] == 1 and report["results"] >= 1
+    assert any("001b.jpg" in s for s in report["source_problems"]) and "001b.jpg" in p.stderr
+
+
+def test_truncated_video_is_reported(tmp_path, video):
+    import json
+
+    data = video.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.3)])  # the container still lists every frame
+    p = run("--source", cut, "--out", tmp_path / "o", "--task", "handobject", "--no-progress", "--mesh-every", 0,
+            "--overlay-every", 0, timeout=600)
+    assert p.returncode == 0, p.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    problem = " ".join(report["source_problems"])
+    assert "of the 170 frames its container lists" in problem and "truncated" in p.stderr
+    assert report["frames_read"] < 170
+
+
+def test_a_model_that_gives_nan_fails_the_run(tmp_path, video):
+    """A partly overwritten ONNX file still loads; every frame it gives is rejected, and the run says so
+    with a non-zero exit instead of ending 'successfully' with no result."""
+    import shutil
+
+    from hoi_perception.paths import models_dir
+
+    import onnx
+
+    broken = tmp_path / "broken"
+    shutil.copytree(models_dir() / "handobject", broken)
+    data = bytearray((broken / "model.onnx").read_bytes())
+    largest = max(onnx.load(str(broken / "model.onnx")).graph.initializer, key=lambda t: len(t.raw_data))
+    start = data.find(largest.raw_data)
+    assert start > 0
+    data[start:start + len(largest.raw_data)] = b"\xff" * len(largest.raw_data)  # its weights overwritten: NaN
+    (broken / "model.onnx").write_bytes(bytes(data))
+    p = run("--source", video, "--out", tmp_path / "o", "--model", broken, "--max-frames", 4, "--no-progress")
+    assert p.returncode == 2 and "no frame gave a result" in p.stderr and "Traceback" not in p.stderr, p.stderr
