@@ -1,11 +1,16 @@
 """Image (+ CameraInfo, optional depth and masks) -> reconstructor -> hoi_msgs, TF, MarkerArray.
 
 Frames are never queued: the subscription callback keeps only the newest image and a worker
-thread runs inference on it, so a slow model drops frames instead of falling behind. Received,
-processed and dropped counts go to the log and to /diagnostics (diagnostic_msgs/DiagnosticArray).
+thread runs inference on it, so a slow model drops frames instead of falling behind. Masks and
+depth are used only when their stamp is within `max_input_skew_s` of the image's (default: one
+frame period), so an input that stopped is never reused. Received, lost (stamp gaps upstream),
+dropped and rejected counts go to /diagnostics (diagnostic_msgs/DiagnosticArray): WARN above
+`warn_share` of a period's frames, ERROR when none was processed. Every message, the library's
+Python logging included, goes through the ROS logger; repeated errors are throttled.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -13,13 +18,14 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import TransformStamped
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from visualization_msgs.msg import MarkerArray
 
 from hoi_perception.pipeline import image_codec
 from hoi_perception.pipeline import msg_convert as mc
 from hoi_perception.pipeline.stages import InferenceError, ReconstructionStage, TaskMismatch, load_reconstructor
+from hoi_perception.pipeline.stream_health import FrameClock, LatestByStamp, PeriodCounts, health
 from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 from hoi_perception.ros.common import StartupError, build, declare_from_config
 
@@ -31,6 +37,40 @@ except ImportError:
 
 def stamp_ns(header) -> int:
     return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+RELIABILITY = {"best_effort": ReliabilityPolicy.BEST_EFFORT, "reliable": ReliabilityPolicy.RELIABLE}
+
+
+def input_qos(params: dict) -> QoSProfile:
+    """The inputs' QoS from the parameters; the default is ROS's sensor-data profile (best effort, last 5)."""
+    name = str(params.get("qos_reliability", "best_effort"))
+    if name not in RELIABILITY:
+        raise StartupError(f"qos_reliability must be one of {', '.join(RELIABILITY)}, got {name!r}")
+    depth = int(params.get("qos_depth", 5))
+    if depth < 1:
+        raise StartupError(f"qos_depth must be >= 1, got {depth}")
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=RELIABILITY[name],
+                      durability=DurabilityPolicy.VOLATILE)
+
+
+class RosLogHandler(logging.Handler):
+    """The library's Python logging (e.g. "keyframe buffer filling") into the node's ROS logger."""
+
+    def __init__(self, ros_logger) -> None:
+        super().__init__()
+        self.ros_logger = ros_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = self.format(record)
+        if record.levelno >= logging.ERROR:
+            self.ros_logger.error(msg)
+        elif record.levelno >= logging.WARNING:
+            self.ros_logger.warn(msg)
+        elif record.levelno >= logging.INFO:
+            self.ros_logger.info(msg)
+        else:
+            self.ros_logger.debug(msg)
 
 
 class ReconstructionNode(Node):
@@ -67,20 +107,31 @@ class ReconstructionNode(Node):
                                       "topology": (self.pub_topology, MeshTopology),
                                       "markers": (self.pub_markers, MarkerArray)}
         self.pub_diag = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.create_subscription(Image, "image_raw", self._on_image, qos_profile_sensor_data)
-        self.create_subscription(CameraInfo, "camera_info", self._on_info, qos_profile_sensor_data)
-        self.depth_msg = self.masks_msg = None
+        library_log = logging.getLogger("hoi_perception")
+        library_log.addHandler(RosLogHandler(self.get_logger()))
+        library_log.setLevel(logging.INFO)
+        library_log.propagate = False
+        qos = input_qos(self.p)
+        self.max_skew_s = float(self.p.get("max_input_skew_s", 0.0))  # 0: one frame period
+        self.warn_share = float(self.p.get("warn_share", 0.5))
+        self.throttle_s = float(self.p.get("error_log_throttle_s", 5.0))
+        self.clock = FrameClock()
+        self.create_subscription(Image, "image_raw", self._on_image, qos)
+        self.create_subscription(CameraInfo, "camera_info", self._on_info, qos)
+        self.aux = {}
         if self.p.get("use_depth", False):
-            self.create_subscription(Image, "depth/image_raw", lambda m: setattr(self, "depth_msg", m),
-                                     qos_profile_sensor_data)
+            self.aux["depth"] = LatestByStamp("depth")
+            self.create_subscription(Image, "depth/image_raw", lambda m: self._on_aux("depth", m), qos)
         if self.p.get("use_masks", False):
-            self.create_subscription(Image, "masks", lambda m: setattr(self, "masks_msg", m), qos_profile_sensor_data)
+            self.aux["masks"] = LatestByStamp("masks")
+            self.create_subscription(Image, "masks", lambda m: self._on_aux("masks", m), qos)
         self.info: CameraInfo | None = None
         self.pending: tuple[Image, int] | None = None
         self.cv = threading.Condition()
         self.running = True
         self.sent_topologies: dict[str, np.ndarray] = {}
-        self.stats = {"received": 0, "processed": 0, "dropped": 0, "rejected": 0, "results": 0, "busy_s": 0.0}
+        self.stats = {"received": 0, "lost": 0, "processed": 0, "dropped": 0, "rejected": 0, "results": 0,
+                      "busy_s": 0.0}
         self.last_stats = dict(self.stats)
         self.frame_index = 0
         self.worker = threading.Thread(target=self._work, name=f"{node_name}_inference", daemon=True)
@@ -93,9 +144,15 @@ class ReconstructionNode(Node):
     def _on_info(self, msg: CameraInfo) -> None:
         self.info = msg
 
+    def _on_aux(self, name: str, msg: Image) -> None:
+        with self.cv:
+            self.aux[name].add(stamp_ns(msg.header), msg)
+            self.cv.notify_all()  # the worker may be waiting for this image's masks or depth
+
     def _on_image(self, msg: Image) -> None:
         with self.cv:
             self.stats["received"] += 1
+            self.stats["lost"] += self.clock.add(stamp_ns(msg.header))
             if self.pending is not None:
                 self.stats["dropped"] += 1  # inference is behind: keep only the newest frame
             self.pending = (msg, self.frame_index)  # index in the stream, counting dropped frames
@@ -123,11 +180,12 @@ class ReconstructionNode(Node):
                 result = self.stage.process(frame)
             except (InputError, InferenceError) as exc:
                 self.stats["rejected"] += 1
-                self.get_logger().error(f"frame {index} skipped: {exc}")
+                self.get_logger().error(f"frame {index} skipped: {exc}", throttle_duration_sec=self.throttle_s)
                 continue
             except Exception as exc:  # noqa: BLE001 - a model bug must not kill the node silently
                 self.stats["rejected"] += 1
-                self.get_logger().error(f"reconstruction failed: {type(exc).__name__}: {exc}")
+                self.get_logger().error(f"reconstruction failed: {type(exc).__name__}: {exc}",
+                                        throttle_duration_sec=self.throttle_s)
                 continue
             finally:
                 self.stats["busy_s"] += time.monotonic() - t0
@@ -152,17 +210,33 @@ class ReconstructionNode(Node):
         if age > float(self.p.get("max_camera_info_age_s", 1.0)):
             raise InputError(f"latest CameraInfo is {age:.2f} s away from the image stamp")
         k = CameraIntrinsics.from_k(info.k, w, h)
+        stamp = stamp_ns(msg.header)
+        depth_msg, masks_msg = self._aux("depth", stamp), self._aux("masks", stamp)
         depth = masks = None
-        if self.depth_msg is not None:
-            depth = image_codec.image_msg_to_depth(self.depth_msg)
-        if self.masks_msg is not None:
-            labels = image_codec.decode(self.masks_msg.height, self.masks_msg.width, self.masks_msg.encoding,
-                                        self.masks_msg.is_bigendian, self.masks_msg.step, self.masks_msg.data)[..., 0]
+        if depth_msg is not None:
+            depth = image_codec.image_msg_to_depth(depth_msg)
+        if masks_msg is not None:
+            labels = image_codec.decode(masks_msg.height, masks_msg.width, masks_msg.encoding,
+                                        masks_msg.is_bigendian, masks_msg.step, masks_msg.data)[..., 0]
             ids = [i for i in np.unique(labels) if i != 0]
             masks = np.stack([labels == i for i in ids]) if ids else np.zeros((0, h, w), bool)
         frame_id = msg.header.frame_id or str(self.p.get("camera_frame_fallback", "camera_color_optical_frame"))
-        return Frame(image=rgb, stamp_ns=stamp_ns(msg.header), frame_id=frame_id, intrinsics=k,
+        return Frame(image=rgb, stamp_ns=stamp, frame_id=frame_id, intrinsics=k,
                      index=index, depth=depth, masks=masks)
+
+    def _aux(self, name: str, stamp: int):
+        """The masks or depth message of this image's stamp, or None; a change of state is logged once."""
+        if name not in self.aux:
+            return None
+        limit = self.max_skew_s or self.clock.period_s
+        deadline = time.monotonic() + limit  # a segmenter may answer a little after the camera
+        with self.cv:
+            while self.running and self.aux[name].find(stamp, limit) is None and time.monotonic() < deadline:
+                self.cv.wait(timeout=max(0.0, deadline - time.monotonic()))
+            msg, note = self.aux[name].nearest(stamp, limit)
+        if note:
+            self.get_logger().warn(note)
+        return msg
 
     def _publish(self, result) -> None:
         messages = mc.result_messages(result, self.sent_topologies,
@@ -183,14 +257,19 @@ class ReconstructionNode(Node):
     def _report(self) -> None:
         s, last = dict(self.stats), self.last_stats
         self.last_stats = s
-        rec = s["received"] - last["received"]
-        drop = s["dropped"] - last["dropped"]
-        rate = drop / rec if rec else 0.0
-        level = 0 if rate < 0.5 else 1
-        msg = f"{rec} frames received, {drop} dropped ({100 * rate:.0f} %), {s['results'] - last['results']} results"
-        if rec:
-            self.get_logger().info(msg)
-        values = {**{k: str(v) for k, v in s.items()}, "drop_rate": f"{rate:.4f}",
+        d = {k: s[k] - last[k] for k in ("received", "lost", "dropped", "rejected", "processed", "results")}
+        level, share = health(PeriodCounts(d["received"], d["lost"], d["dropped"], d["rejected"]), self.warn_share)
+        msg = (f"{d['received']} frames received, {d['lost']} lost upstream, {d['dropped']} dropped, {d['rejected']} "
+               f"rejected ({100 * share:.0f} % not processed), {d['results']} results")
+        if d["received"] or d["lost"]:  # one call per severity: rclpy refuses a call site changing it
+            if level == 0:
+                self.get_logger().info(msg)
+            elif level == 1:
+                self.get_logger().warn(msg)
+            else:
+                self.get_logger().error(msg)
+        values = {**{k: str(v) for k, v in s.items()}, "drop_rate": f"{share:.4f}",
+                  "period_s": f"{self.clock.period_s:.4f}",
                   "drop_rate_total": f"{s['dropped'] / s['received']:.4f}" if s["received"] else "0"}
         now = self.get_clock().now().nanoseconds
         self.pub_diag.publish(build(DiagnosticArray, {

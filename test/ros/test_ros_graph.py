@@ -119,7 +119,7 @@ def installed_model(name: str) -> str:
 
 
 class Harness:
-    def __init__(self, ctx):
+    def __init__(self, ctx, reliable: bool = False):
         import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
         from geometry_msgs.msg import TransformStamped
@@ -135,9 +135,10 @@ class Harness:
         self.exe.add_node(self.node)
         t = launch_tables()
         defaults = {k: v[0] for k, v in t["ARGUMENTS"].items()}
-        self.pub_img = self.node.create_publisher(Image, defaults["image_topic"], qos_profile_sensor_data)
-        self.pub_info = self.node.create_publisher(CameraInfo, defaults["camera_info_topic"], qos_profile_sensor_data)
-        self.pub_masks = self.node.create_publisher(Image, defaults["masks_topic"], qos_profile_sensor_data)
+        qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE) if reliable else qos_profile_sensor_data
+        self.pub_img = self.node.create_publisher(Image, defaults["image_topic"], qos)
+        self.pub_info = self.node.create_publisher(CameraInfo, defaults["camera_info_topic"], qos)
+        self.pub_masks = self.node.create_publisher(Image, defaults["masks_topic"], qos)
         latched = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.got = {k: [] for k in ("fullbody", "handobject", "topology", "transform", "markers", "diag", "clip", "status")}
         sub = self.node.create_subscription
@@ -245,6 +246,9 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
                     break
             assert needle in log_path.read_text(), f"bad input not reported: {needle}"
         assert not h.got["fullbody"], "a bad frame produced a result"
+        # a period in which every frame was rejected is an ERROR on /diagnostics, not OK
+        assert h.spin_until(lambda: any(s.level in (2, b"\x02") for d in h.got["diag"] for s in d.status
+                                        if "fullbody_node" in s.name), 5.0), "no ERROR while every frame was rejected"
         # --- the real frame at 4 stamps, 1/30 s apart. Each is sent when the previous result is in
         # (resent if best-effort delivery lost it), so a loaded machine drops none of them.
         stamps = [1_000_000_000 + i * 33_333_333 for i in range(4)]
@@ -258,6 +262,13 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
                 if h.spin_until(lambda: have(st), 8.0):
                     break
         assert sum(have(st) for st in stamps) >= len(stamps) - 1, log_path.read_text()[-3000:]
+        # --- masks stop: later images are not fitted to the last masks (stale inputs are refused)
+        stale = [stamps[-1] + (10 + i) * 33_333_333 for i in range(3)]
+        for st in stale:
+            h.send(rgb, st)
+            h.spin_for(1.0)
+        assert h.spin_until(lambda: "masks not used" in log_path.read_text(), 5.0), log_path.read_text()[-2000:]
+        assert not any(have(st) for st in stale), "an image without masks of its own was fitted to old masks"
         assert h.spin_until(lambda: h.got["clip"] and h.got["status"], 20), \
             (tmp_path / "recorder.log").read_text()[-2000:]
         h.spin_for(0.6)
@@ -320,6 +331,28 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
         h.node.destroy_node()
         codes = stop_nodes(procs)
         assert all(rc == 0 for rc in codes.values()), f"nodes did not shut down cleanly: {codes}"
+
+
+def test_reliable_qos_parameter(ros_env, domain_id, rclpy_context, tmp_path):
+    """With qos_reliability:=reliable the node takes a reliable camera driver's images (a best-effort
+    subscription would too, but a reliable one refuses best-effort publishers: the parameter matters)."""
+    installed_model("fullbody")
+    proc = start("fullbody_node", ros_env, domain_id, tmp_path / "fullbody.log",
+                 {"qos_reliability": "reliable", "qos_depth": 10}, remap=True)
+    h = Harness(rclpy_context, reliable=True)
+    rgb, labels = behave_frame()
+    try:
+        assert h.spin_until(lambda: h.pub_img.get_subscription_count() >= 1
+                            and h.pub_masks.get_subscription_count() >= 1, 60), \
+            (tmp_path / "fullbody.log").read_text()[-2000:]
+        h.spin_for(1.0)
+        h.send(rgb, 5_000_000_000, labels=labels)  # reliable: sent once, delivered
+        assert h.spin_until(lambda: len(h.got["fullbody"]) == 1, 30), (tmp_path / "fullbody.log").read_text()[-3000:]
+        assert proc.poll() is None
+    finally:
+        h.node.destroy_node()
+        codes = stop_nodes({"fullbody_node": proc})
+        assert codes == {"fullbody_node": 0}, f"fullbody_node did not shut down cleanly: {codes}"
 
 
 def test_handobject_node_with_the_shipped_model(ros_env, domain_id, rclpy_context, tmp_path):
