@@ -24,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
+from hoi_perception.pipeline.evidence import missing_evidence
 from hoi_perception.pipeline.types import Frame, FullBodyResult, HandObjectResult, InputError
 
 TASKS = ("fullbody", "handobject")
@@ -87,7 +88,8 @@ class Reconstructor(abc.ABC):
 
 
 class ReconstructionStage:
-    """frame -> result, via a Reconstructor."""
+    """frame -> result, via a Reconstructor; a frame that cannot show anything (`evidence.py`) is
+    refused with an InputError before the model sees it. The runner and the nodes both use it."""
 
     def __init__(self, reconstructor: Reconstructor) -> None:
         self.reconstructor = reconstructor
@@ -96,6 +98,9 @@ class ReconstructionStage:
         self.outputs = (reconstructor.task,)
 
     def process(self, item: Frame):
+        reason = missing_evidence(item)
+        if reason is not None:
+            raise InputError(f"frame {item.index}: {reason}")
         return self.reconstructor.reconstruct(item)
 
     def close(self) -> None:

@@ -237,7 +237,10 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
         bad = [("unsupported image encoding 'yuv422'", dict(rgb=rgb, encoding="yuv422", labels=labels)),
                ("image is empty", dict(rgb=None)),
                ("CameraInfo is for", dict(rgb=rgb, info_size=(rgb.shape[1] + 10, rgb.shape[0]), labels=labels)),
-               ("NaN", dict(rgb=rgb, k=[float("nan")] * 9, labels=labels))]
+               ("NaN", dict(rgb=rgb, k=[float("nan")] * 9, labels=labels)),
+               ("too small to show a person", dict(rgb=np.full((2, 2, 3), 90, np.uint8),
+                                                   labels=np.array([[1, 1], [2, 2]], np.uint8))),
+               ("blank", dict(rgb=np.full_like(rgb, 128), labels=labels))]
         for i, (needle, kwargs) in enumerate(bad):
             deadline = time.monotonic() + 30.0
             while time.monotonic() < deadline:

@@ -347,3 +347,22 @@ def test_a_model_that_gives_nan_fails_the_run(tmp_path, video):
     (broken / "model.onnx").write_bytes(bytes(data))
     p = run("--source", video, "--out", tmp_path / "o", "--model", broken, "--max-frames", 4, "--no-progress")
     assert p.returncode == 2 and "no frame gave a result" in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+def test_no_result_from_non_scenes(tmp_path):
+    """Tiny, blank and featureless images through the runner: every frame refused, none invented."""
+    import json
+
+    import cv2
+
+    folder = tmp_path / "non_scenes"
+    folder.mkdir()
+    images = {"a_1x1": np.full((1, 1, 3), 128, np.uint8), "b_2x2": np.zeros((2, 2, 3), np.uint8),
+              "c_blank": np.full((480, 640, 3), 200, np.uint8), "d_blank": np.full((480, 640, 3), 30, np.uint8)}
+    for name, img in images.items():
+        cv2.imwrite(str(folder / f"{name}.png"), img)
+    p = run("--source", folder, "--out", tmp_path / "o", "--task", "handobject", "--no-progress")
+    assert p.returncode == 2 and "no frame gave a result" in p.stderr, p.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["results"] == 0 and report["skipped_frames"] == 4
+    assert not _bag_messages(tmp_path / "o" / "bag", "/hoi/handobject")
