@@ -16,6 +16,7 @@ COMMANDS = {
     "synth": ("hoi_perception.synth.cli", "generate a synthetic HOI dataset (sharded, resumable)"),
     "synth-preview": ("hoi_perception.synth.preview", "write a contact sheet PNG of dataset samples"),
     "run": ("hoi_perception.runtime.cli", "run the pipeline on a video, image folder, rosbag2 or camera"),
+    "recover": ("hoi_perception.runtime.recover", "make the bag of a killed run readable"),
     "bench": ("hoi_perception.bench_cli", "print benchmark figures (add --json for one JSON line)"),
 }
 

@@ -171,6 +171,9 @@ def main(args: argparse.Namespace) -> int:
     recorder = ClipRecorder(out / "clips") if args.task == "fullbody" else None
     report = {"source": str(args.source), "task": args.task, "model": recon.name, "frames_read": 0,
               "results": 0, "skipped_frames": 0, "errors": [], "clips": [], "interrupted": False}
+    # said now, in case the run is killed before it can close the bag and write the final report
+    sinks.write_report(out / "report.json", {**report, "state": "running",
+                                             "if_killed": f"hoi-perception recover {out}"})
     t0 = time.monotonic()
     bar = tqdm(total=len(source) or None, unit="frame", disable=args.no_progress, file=sys.stderr)
     last = None
@@ -236,6 +239,7 @@ def main(args: argparse.Namespace) -> int:
             report["frames_read"] += unreadable
             report["skipped_frames"] += unreadable
         report["bag"] = str(bag_path)
+        report["state"] = "interrupted" if report["interrupted"] else "finished"
         report["seconds"] = round(time.monotonic() - t0, 3)
         sinks.write_report(out / "report.json", report)
     for problem in report.get("source_problems", []):

@@ -366,3 +366,31 @@ def test_no_result_from_non_scenes(tmp_path):
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["results"] == 0 and report["skipped_frames"] == 4
     assert not _bag_messages(tmp_path / "o" / "bag", "/hoi/handobject")
+
+
+def test_a_killed_run_is_recovered(tmp_path, video):
+    """SIGKILL leaves no closed bag; the report written at the start names `recover`, which makes every
+    message written before the kill readable."""
+    import json
+    import time
+
+    out = tmp_path / "o"
+    proc = subprocess.Popen(CLI + ["--source", str(video), "--out", str(out), "--task", "handobject",
+                                   "--no-progress", "--mesh-every", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((out / "overlays").glob("*.jpg"))) < 4:
+        time.sleep(0.1)
+    proc.kill()
+    proc.communicate(timeout=30)
+    report = json.loads((out / "report.json").read_text())
+    assert report["state"] == "running" and report["if_killed"] == f"hoi-perception recover {out}"
+    assert not (out / "bag").exists()
+    p = subprocess.run([sys.executable, "-m", "hoi_perception", "recover", str(out)], capture_output=True, text=True,
+                       cwd=REPO, timeout=120)
+    assert p.returncode == 0, p.stderr
+    results = _bag_messages(out / "bag", "/hoi/handobject")
+    assert len(results) >= 3 and all(len(m.object.mesh.vertices) > 0 for m in results)
+    again = subprocess.run([sys.executable, "-m", "hoi_perception", "recover", str(out)], capture_output=True,
+                           text=True, cwd=REPO, timeout=120)
+    assert again.returncode == 2 and "nothing to recover" in again.stderr
