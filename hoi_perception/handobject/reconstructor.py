@@ -1,7 +1,10 @@
 """The live hand-object Reconstructor (registry entry point `hoi_perception.handobject.reconstructor:build`).
 
-A rolling buffer keeps the newest `keyframes` frames (card field, 2-6). Every frame that shows the
-object enters the buffer, the network reconstructs the object from the whole buffer and the result
+A rolling buffer keeps the newest `keyframes` frames (card field, 2-6) of the last
+`keyframe_window_s` seconds (option, default 2 s: older keyframes are dropped, so a result never mixes
+in a view of seconds ago). Frames there was no time to reconstruct enter it through `observe` (a
+live node feeds it every frame it receives), so the keyframes are the newest frames, not the ones that
+happened to be processed. Every frame that shows the object enters the buffer, the network reconstructs the object from the whole buffer and the result
 carries the mesh (object frame = the oldest keyframe's camera orientation, centred on the object),
 one pose per keyframe and the newest frame's hand joints. Bad input never crashes the stream:
 
@@ -49,6 +52,7 @@ from .infer import (
 )
 
 log = logging.getLogger("hoi_perception.handobject")
+KEYFRAME_WINDOW_S = 2.0
 
 
 def _pose(m: np.ndarray) -> Pose:
@@ -60,9 +64,14 @@ class HandObjectReconstructor(Reconstructor):
 
     def __init__(self, model_dir: Path, card: dict, backend: str = "onnxruntime", keyframes: int | None = None,
                  refine: str | bool = "silhouette", threads: int = 1, depth_mode: str = "shared",
-                 hand_mesh_iters: int = 10, flip_average: bool | None = None, device: str | None = None):
+                 hand_mesh_iters: int = 10, flip_average: bool | None = None, device: str | None = None,
+                 keyframe_window_s: float = KEYFRAME_WINDOW_S):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
+        self.history = self.keyframes
+        if not keyframe_window_s > 0:
+            raise ModelNotAvailable(f"model {self.name!r}: keyframe_window_s must be positive, got {keyframe_window_s}")
+        self.window_ns = int(keyframe_window_s * 1e9)
         if not MIN_FRAMES <= self.keyframes <= MAX_FRAMES:
             raise ModelNotAvailable(f"model {self.name!r}: keyframes must be {MIN_FRAMES}-{MAX_FRAMES}, got {self.keyframes}")
         self.model = HandObjectModel(model_dir, backend=backend, threads=threads, card=card, flip_average=flip_average,
@@ -95,7 +104,12 @@ class HandObjectReconstructor(Reconstructor):
         del self.messages[:-100]
         log.warning(msg)
 
-    def reconstruct(self, frame: Frame) -> HandObjectResult | None:
+    def observe(self, frame: Frame) -> None:
+        self._buffer(frame)
+
+    def _buffer(self, frame: Frame) -> None:
+        """Add a frame to the keyframe buffer, which restarts on a new camera, size or depth state and
+        forgets keyframes older than the window."""
         key = (frame.image.shape[:2], frame.frame_id)
         if self.buffer and self.buffer[-1][0] != key:
             self._say(f"frame {frame.index}: size {frame.image.shape[1]}x{frame.image.shape[0]} / camera "
@@ -107,7 +121,16 @@ class HandObjectReconstructor(Reconstructor):
             self._say(f"frame {frame.index}: depth {'appeared' if depth is not None else 'vanished'}; restarting the "
                       f"keyframe buffer")
             self.buffer.clear()
+        if self.buffer and frame.stamp_ns < self.buffer[-1][1].stamp_ns:
+            self._say(f"frame {frame.index}: its stamp is older than the newest keyframe's (a replay or a clock "
+                      f"reset); restarting the keyframe buffer")
+            self.buffer.clear()
+        while self.buffer and frame.stamp_ns - self.buffer[0][1].stamp_ns > self.window_ns:
+            self.buffer.popleft()
         self.buffer.append((key, frame, img, k, depth))
+
+    def reconstruct(self, frame: Frame) -> HandObjectResult | None:
+        self._buffer(frame)
         if len(self.buffer) < MIN_FRAMES:
             self._say(f"frame {frame.index}: keyframe buffer filling ({len(self.buffer)}/{MIN_FRAMES} frames needed)")
             return None
@@ -153,11 +176,12 @@ def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     """Registry entry point. Options: backend ('onnxruntime' default, 'torch', 'tensorrt'), keyframes,
     refine, threads, depth_mode ('shared' default, 'translation', 'rigid'), hand_mesh_iters (10; 0 = no hand
     mesh), flip_average (the card's by default; false: one network pass per frame, `flip.py`), device
-    ('cpu', 'cuda'; the backend's own by default)."""
+    ('cpu', 'cuda'; the backend's own by default), keyframe_window_s (2 s)."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
                                    refine=options.get("refine", card.get("refine", "silhouette")),
                                    threads=int(options.get("threads", 1)),
                                    depth_mode=str(options.get("depth_mode", card.get("depth_icp", "shared"))),
                                    hand_mesh_iters=int(options.get("hand_mesh_iters", card.get("hand_mesh_iters", 10))),
-                                   flip_average=options.get("flip_average"), device=options.get("device"))
+                                   flip_average=options.get("flip_average"), device=options.get("device"),
+                                   keyframe_window_s=float(options.get("keyframe_window_s", KEYFRAME_WINDOW_S)))

@@ -72,6 +72,8 @@ class Reconstructor(abc.ABC):
 
     #: "fullbody" (returns FullBodyResult) or "handobject" (returns HandObjectResult)
     task: str = ""
+    #: how many recent frames a result may draw on; a live node keeps that many for `observe`
+    history: int = 1
 
     def __init__(self, name: str, card: dict) -> None:
         self.name = name
@@ -82,6 +84,10 @@ class Reconstructor(abc.ABC):
         """Process one frame. Return a result, or None while no result exists yet (e.g. the
         keyframe buffer is still filling, or nobody is visible). Raise InputError for a frame
         that cannot be processed and InferenceError for an unusable model output."""
+
+    def observe(self, frame: Frame) -> None:
+        """A frame there was no time to reconstruct: a model with temporal state (keyframes) keeps it,
+        so its next result draws on the newest frames; by default it is ignored."""
 
     def reset(self) -> None:
         """Forget per-stream state (keyframes, tracks)."""
@@ -102,6 +108,12 @@ class ReconstructionStage:
         if reason is not None:
             raise InputError(f"frame {item.index}: {reason}")
         return self.reconstructor.reconstruct(item)
+
+    def observe(self, item: Frame) -> None:
+        """Hand a frame that will not be reconstructed to the model's history (frames without evidence
+        never enter it)."""
+        if missing_evidence(item) is None:
+            self.reconstructor.observe(item)
 
     def close(self) -> None:
         self.reconstructor.reset()

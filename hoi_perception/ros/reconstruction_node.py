@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -126,7 +127,9 @@ class ReconstructionNode(Node):
             self.aux["masks"] = LatestByStamp("masks")
             self.create_subscription(Image, "masks", lambda m: self._on_aux("masks", m), qos)
         self.info: CameraInfo | None = None
-        self.pending: tuple[Image, int] | None = None
+        # images waiting for inference: the newest is reconstructed, the others go to the model's history
+        self.pending: deque = deque(maxlen=max(1, int(getattr(self.recon, "history", 1))))
+        self.latencies: deque = deque(maxlen=200)  # seconds from image stamp to published result
         self.cv = threading.Condition()
         self.running = True
         self.sent_topologies: dict[str, np.ndarray] = {}
@@ -153,9 +156,9 @@ class ReconstructionNode(Node):
         with self.cv:
             self.stats["received"] += 1
             self.stats["lost"] += self.clock.add(stamp_ns(msg.header))
-            if self.pending is not None:
-                self.stats["dropped"] += 1  # inference is behind: keep only the newest frame
-            self.pending = (msg, self.frame_index)  # index in the stream, counting dropped frames
+            if self.pending:
+                self.stats["dropped"] += 1  # inference is behind: only the newest frame is reconstructed
+            self.pending.append((msg, self.frame_index))  # index in the stream, counting dropped frames
             self.frame_index += 1
             self.cv.notify()
 
@@ -169,12 +172,15 @@ class ReconstructionNode(Node):
     def _work(self) -> None:
         while True:
             with self.cv:
-                while self.running and self.pending is None:
+                while self.running and not self.pending:
                     self.cv.wait()
                 if not self.running:
                     return
-                (msg, index), self.pending = self.pending, None
+                waiting = list(self.pending)
+                self.pending.clear()
             t0 = time.monotonic()
+            self._observe(waiting[:-1])
+            msg, index = waiting[-1]
             try:
                 frame = self._frame(msg, index)
                 result = self.stage.process(frame)
@@ -197,6 +203,18 @@ class ReconstructionNode(Node):
                 except Exception as exc:  # noqa: BLE001 - e.g. context shut down while publishing
                     if self.running:
                         self.get_logger().error(f"publishing failed: {exc}")
+                    continue
+                # how far behind the camera a result comes out (same clock as the image stamps)
+                self.latencies.append((self.get_clock().now().nanoseconds - result.stamp_ns) / 1e9)
+
+    def _observe(self, waiting: list) -> None:
+        """Frames inference had no time for still enter the model's history (keyframes), so a result
+        draws on the newest frames rather than on the ones that happened to be processed."""
+        for msg, index in waiting:
+            try:
+                self.stage.observe(self._frame(msg, index))
+            except InputError:
+                pass  # a bad frame is simply not kept; the processed frames report their own errors
 
     def _frame(self, msg: Image, index: int) -> Frame:
         rgb = image_codec.image_msg_to_rgb(msg)
@@ -268,8 +286,11 @@ class ReconstructionNode(Node):
                 self.get_logger().warn(msg)
             else:
                 self.get_logger().error(msg)
+        lat = np.array(self.latencies) if self.latencies else np.full(1, np.nan)
         values = {**{k: str(v) for k, v in s.items()}, "drop_rate": f"{share:.4f}",
                   "period_s": f"{self.clock.period_s:.4f}",
+                  "latency_p50_s": f"{np.percentile(lat, 50):.3f}", "latency_p90_s": f"{np.percentile(lat, 90):.3f}",
+                  "results_per_s": f"{d['results'] / float(self.p.get('diagnostics_period_s', 2.0)):.2f}",
                   "drop_rate_total": f"{s['dropped'] / s['received']:.4f}" if s["received"] else "0"}
         now = self.get_clock().now().nanoseconds
         self.pub_diag.publish(build(DiagnosticArray, {

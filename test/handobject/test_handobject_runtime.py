@@ -1,5 +1,7 @@
 """Torch vs ONNX Runtime equality, bad inputs, and the shipped model through the registry."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -169,3 +171,25 @@ def test_flow_variant_exports_and_reconstructs(tmp_path):
         assert "no object surface" in str(exc)
     else:
         assert len(clip.faces) > 0 and np.isfinite(clip.vertices).all()
+
+
+@pytest.mark.skipif(not (SHIPPED / "model_card.yaml").is_file(), reason="shipped model not present")
+def test_keyframes_are_the_newest_frames_of_the_window():
+    """Observed frames (a live node had no time for them) enter the keyframes; keyframes older than the
+    window, or newer than a frame (a replay), are dropped instead of mixed into a result."""
+    rec = load_reconstructor("handobject", "handobject", keyframe_window_s=1.0)
+
+    def at(i: int, t_s: float) -> Frame:
+        return dataclasses.replace(_frame(_synthetic_image(shift=i), i), stamp_ns=int(t_s * 1e9))
+
+    for i in range(3):
+        rec.observe(at(i, 0.1 * i))  # no network run for these
+    r = rec.reconstruct(at(3, 0.3))
+    assert r is not None and r.keyframe_stamps_ns == [0, 100_000_000, 200_000_000, 300_000_000]
+    rec.messages.clear()
+    assert rec.reconstruct(at(4, 5.0)) is None  # every keyframe is seconds old: start again
+    assert any("buffer filling" in m for m in rec.messages)
+    r = rec.reconstruct(at(5, 5.5))
+    assert r is not None and r.keyframe_stamps_ns == [5_000_000_000, 5_500_000_000]
+    rec.messages.clear()
+    assert rec.reconstruct(at(6, 1.0)) is None and any("older than the newest keyframe" in m for m in rec.messages)

@@ -358,6 +358,42 @@ def test_reliable_qos_parameter(ros_env, domain_id, rclpy_context, tmp_path):
         assert codes == {"fullbody_node": 0}, f"fullbody_node did not shut down cleanly: {codes}"
 
 
+def test_handobject_keyframes_are_the_newest_frames(ros_env, domain_id, rclpy_context, tmp_path):
+    """Frames sent faster than the model runs: the result of the newest frame is built from the newest
+    frames (those inference had no time for enter the keyframes), not from the ones that happened to
+    be processed; latency from the image stamp is on /diagnostics. Reliable QoS, so none is lost."""
+    proc = start("handobject_node", ros_env, domain_id, tmp_path / "handobject.log",
+                 {"model": installed_model("handobject"), "qos_reliability": "reliable", "qos_depth": 20,
+                  "diagnostics_period_s": 0.5}, remap=True)
+    h = Harness(rclpy_context, reliable=True)
+    try:
+        assert h.spin_until(lambda: h.pub_img.get_subscription_count() >= 1, 60), \
+            (tmp_path / "handobject.log").read_text()[-2000:]
+        h.spin_for(1.0)
+        frames = video_frames(6, shrink=4)
+        now = h.node.get_clock().now().nanoseconds  # camera stamps on the node's clock, as a driver's are
+        stamps = [now + i * 33_333_333 for i in range(len(frames))]
+        for rgb, st in zip(frames, stamps):  # back to back: ~20 fps, faster than the model answers
+            h.send(rgb, st)
+
+        def newest():
+            return [m for m in h.got["handobject"]
+                    if m.header.stamp.sec * 1_000_000_000 + m.header.stamp.nanosec == stamps[-1]]
+
+        assert h.spin_until(lambda: newest(), 30), (tmp_path / "handobject.log").read_text()[-3000:]
+        ks = [t.sec * 1_000_000_000 + t.nanosec for t in newest()[0].keyframe_stamps]
+        assert ks == stamps[-len(ks):] and len(ks) == 4, (ks, stamps)  # the card's 4 keyframes, the newest
+        h.spin_for(1.0)
+        stats = [s for d in h.got["diag"] for s in d.status if "handobject_node" in s.name]
+        values = {v.key: v.value for v in stats[-1].values}
+        assert 0.0 < float(values["latency_p50_s"]) < 30.0 and "results_per_s" in values
+        assert int(values["dropped"]) >= 1  # frames it had no time to reconstruct
+    finally:
+        h.node.destroy_node()
+        codes = stop_nodes({"handobject_node": proc})
+        assert codes == {"handobject_node": 0}, f"handobject_node did not shut down cleanly: {codes}"
+
+
 def test_handobject_node_with_the_shipped_model(ros_env, domain_id, rclpy_context, tmp_path):
     """Frames of a real phone video: after the first frame fills the keyframe buffer, one hand-object
     result per frame, with a hand-held-sized object mesh in front of the camera."""
