@@ -30,5 +30,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         code = module.main(list(args.bench_args))
     except SystemExit as exc:  # argparse's exit (e.g. --help) or the benchmark's own
-        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+        if isinstance(exc.code, str):
+            raise CliError(exc.code) from None
+        return int(exc.code or 0)
     return int(code or 0)

@@ -59,6 +59,10 @@ class MaskedSource(Source):
     def problems(self) -> list[str]:
         return self.source.problems
 
+    @property
+    def unreadable(self) -> int:
+        return self.source.unreadable
+
     def frame_name(self, frame: Frame) -> str:
         if isinstance(self.source, ImageFolderSource):
             return self.source.files[frame.index].stem

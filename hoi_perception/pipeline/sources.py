@@ -34,6 +34,7 @@ class Source:
 
     description = ""
     problems: list[str]  # what was passed over while reading, said to the user at the end
+    unreadable = 0  # frames passed over because they could not be decoded
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -129,6 +130,7 @@ class ImageFolderSource(Source):
             bgr = cv2.imread(str(f), cv2.IMREAD_COLOR)
             if bgr is None:  # one bad file does not end the folder: said, and the next one read
                 self.problems.append(f"cannot decode image {f} (corrupt or unsupported); skipped")
+                self.unreadable += 1
                 continue
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             h, w = rgb.shape[:2]

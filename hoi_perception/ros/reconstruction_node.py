@@ -205,7 +205,8 @@ class ReconstructionNode(Node):
                         self.get_logger().error(f"publishing failed: {exc}")
                     continue
                 # how far behind the camera a result comes out (same clock as the image stamps)
-                self.latencies.append((self.get_clock().now().nanoseconds - result.stamp_ns) / 1e9)
+                with self.cv:
+                    self.latencies.append((self.get_clock().now().nanoseconds - result.stamp_ns) / 1e9)
 
     def _observe(self, waiting: list) -> None:
         """Frames inference had no time for still enter the model's history (keyframes), so a result
@@ -286,7 +287,8 @@ class ReconstructionNode(Node):
                 self.get_logger().warn(msg)
             else:
                 self.get_logger().error(msg)
-        lat = np.array(self.latencies) if self.latencies else np.full(1, np.nan)
+        with self.cv:  # the worker appends to it
+            lat = np.array(self.latencies) if self.latencies else np.full(1, np.nan)
         values = {**{k: str(v) for k, v in s.items()}, "drop_rate": f"{share:.4f}",
                   "period_s": f"{self.clock.period_s:.4f}",
                   "latency_p50_s": f"{np.percentile(lat, 50):.3f}", "latency_p90_s": f"{np.percentile(lat, 90):.3f}",

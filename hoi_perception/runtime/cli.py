@@ -235,9 +235,8 @@ def main(args: argparse.Namespace) -> int:
             report["frames_without_masks"] = source.missing[:50]
         if source.problems:  # passed over while reading (corrupt images, a truncated video)
             report["source_problems"] = source.problems[:50]
-            unreadable = sum("skipped" in p for p in source.problems)  # images that never became frames
-            report["frames_read"] += unreadable
-            report["skipped_frames"] += unreadable
+        report["frames_read"] += source.unreadable  # images that never became frames
+        report["skipped_frames"] += source.unreadable
         report["bag"] = str(bag_path)
         report["state"] = "interrupted" if report["interrupted"] else "finished"
         report["seconds"] = round(time.monotonic() - t0, 3)

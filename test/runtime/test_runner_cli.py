@@ -122,17 +122,23 @@ def test_run_on_a_gpu_this_machine_lacks_is_refused(tmp_path, video):
     assert not (tmp_path / "o" / "bag").exists()
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_leaves_a_readable_bag_and_a_report(tmp_path, video, sig, code):
-    """Ctrl-C and SIGTERM (what systemd, docker and launch send) both finish the bag and the report."""
+def start_run_and_wait(video: Path, out: Path, results: int) -> subprocess.Popen:
+    """A hand-object run on the video in the background, once it has written `results` overlays."""
     import time
 
-    proc = subprocess.Popen(CLI + ["--source", str(video), "--out", str(tmp_path), "--task", "handobject",
+    proc = subprocess.Popen(CLI + ["--source", str(video), "--out", str(out), "--task", "handobject",
                                    "--no-progress", "--mesh-every", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((tmp_path / "overlays").glob("*.jpg"))) < 3:
+    while time.monotonic() < deadline and len(list((out / "overlays").glob("*.jpg"))) < results:
         time.sleep(0.1)
+    return proc
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_leaves_a_readable_bag_and_a_report(tmp_path, video, sig, code):
+    """Ctrl-C and SIGTERM (what systemd, docker and launch send) both finish the bag and the report."""
+    proc = start_run_and_wait(video, tmp_path, results=3)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
@@ -372,15 +378,9 @@ def test_a_killed_run_is_recovered(tmp_path, video):
     """SIGKILL leaves no closed bag; the report written at the start names `recover`, which makes every
     message written before the kill readable."""
     import json
-    import time
 
     out = tmp_path / "o"
-    proc = subprocess.Popen(CLI + ["--source", str(video), "--out", str(out), "--task", "handobject",
-                                   "--no-progress", "--mesh-every", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((out / "overlays").glob("*.jpg"))) < 4:
-        time.sleep(0.1)
+    proc = start_run_and_wait(video, out, results=4)
     proc.kill()
     proc.communicate(timeout=30)
     report = json.loads((out / "report.json").read_text())
