@@ -6,8 +6,8 @@ Model registry contract (the trained models implement it):
         name: <name>                   # must match the folder name
         task: fullbody | handobject
         format: python                 # the only format: a Reconstructor built by an entry point
-        entry_point: hoi_perception.<...>:build   # build(model_dir, card, **options) -> Reconstructor; only
-                                       # builders of this package are accepted (a model folder is data)
+        entry_point: hoi_perception.<...>.reconstructor:build   # build(model_dir, card, **options) ->
+                                       # Reconstructor; only this package's builders (a model folder is data)
         # the rest is what that reconstructor reads (weights files, network config, settings);
         # the training record and metrics live beside it in provenance.yaml, never read here
 
@@ -193,10 +193,12 @@ def load_reconstructor(name: str, task: str, **options) -> Reconstructor:
     module_name, _, func_name = str(entry).partition(":")
     if not module_name or not func_name:
         raise ModelNotAvailable(f"model {card['name']!r}: entry_point must be 'module:function', got {entry!r}")
-    # a model folder is data: it may name a builder of this package, never code of its own choosing
-    if module_name.split(".")[0] != ENTRY_POINT_PACKAGE:
-        raise ModelNotAvailable(f"model {card['name']!r}: entry_point {entry!r} is outside the installed "
-                                f"{ENTRY_POINT_PACKAGE} package; model folders may only name its builders")
+    # a model folder is data: it may name a reconstructor builder of this package, never other code
+    parts = module_name.split(".")
+    if parts[0] != ENTRY_POINT_PACKAGE or parts[-1] != "reconstructor" or func_name != "build":
+        raise ModelNotAvailable(f"model {card['name']!r}: entry_point {entry!r} is not a reconstructor builder of "
+                                f"the installed {ENTRY_POINT_PACKAGE} package ({ENTRY_POINT_PACKAGE}.<...>."
+                                f"reconstructor:build); model folders may only name those")
     try:
         factory = getattr(importlib.import_module(module_name), func_name)
     except (ImportError, AttributeError) as exc:

@@ -215,12 +215,14 @@ def test_model_folders_are_data(tmp_path, monkeypatch):
     monkeypatch.setenv("HOI_MODELS_DIR", str(tmp_path))
     card = yaml.safe_load((SHIPPED_FULLBODY / "model_card.yaml").read_text())
     for name, changes in {"outside": {"entry_point": "os:system"},
+                          "not_a_builder": {"entry_point": "hoi_perception.atomic_files:atomic_write_bytes"},
                           "broken": {"config": {**card["config"], "width": "not a number"}}}.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "model_card.yaml").write_text(yaml.safe_dump({**card, **changes}))
         for f in ("model.onnx", "model.safetensors"):
             (tmp_path / name / f).symlink_to(SHIPPED_FULLBODY / f)
-    with pytest.raises(ModelNotAvailable, match="outside the installed hoi_perception package"):
-        load_reconstructor("outside", "fullbody")
+    for name in ("outside", "not_a_builder"):
+        with pytest.raises(ModelNotAvailable, match="not a reconstructor builder of the installed hoi_perception"):
+            load_reconstructor(name, "fullbody")
     with pytest.raises(ModelNotAvailable, match="could not be built by hoi_perception.fullbody.reconstructor:build"):
         load_reconstructor("broken", "fullbody", backend="torch")
