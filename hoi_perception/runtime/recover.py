@@ -30,12 +30,14 @@ def recover_bag(out: Path) -> tuple[Path, int]:
     final = out / "bag"
     if final.exists():
         raise CliError(f"{final} exists already: that run closed its bag, nothing to recover")
-    partial = sorted(out.glob(".bag.*/bag/*.mcap"))
+    partial = sorted(p for p in out.glob(".bag.*/bag/*.mcap") if p.parent.parent.name != ".bag.recovering")
     if not partial:
         raise CliError(f"no unfinished bag under {out} (looked for .bag.*/bag/*.mcap)")
     ts = hoi_typestore()
-    tmp = out / ".bag.recovering"
-    shutil.rmtree(tmp, ignore_errors=True)
+    work = out / ".bag.recovering"  # the new bag is built here, then moved into place whole
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    tmp = work / "bag"
     writer = Writer(tmp, version=9, storage_plugin=StoragePlugin.MCAP)
     writer.open()
     schemas, conns, count = {}, {}, 0
@@ -53,6 +55,7 @@ def recover_bag(out: Path) -> tuple[Path, int]:
             pass  # the cut: a record the run did not finish writing
     writer.close()
     tmp.replace(final)
+    shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(partial[0].parent.parent, ignore_errors=True)
     return final, count
 

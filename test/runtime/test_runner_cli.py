@@ -389,6 +389,8 @@ def test_a_killed_run_is_recovered(tmp_path, video):
     p = subprocess.run([sys.executable, "-m", "hoi_perception", "recover", str(out)], capture_output=True, text=True,
                        cwd=REPO, timeout=120)
     assert p.returncode == 0, p.stderr
+    assert [p.name for p in (out / "bag").glob("*.mcap")] == ["bag.mcap"]
+    assert not list(out.glob(".bag.*"))
     results = _bag_messages(out / "bag", "/hoi/handobject")
     assert len(results) >= 3 and all(len(m.object.mesh.vertices) > 0 for m in results)
     again = subprocess.run([sys.executable, "-m", "hoi_perception", "recover", str(out)], capture_output=True,
