@@ -12,6 +12,7 @@ mkdir -p "$OUT"
 
 echo "== hand-held object reconstruction on $SHARED/video/hand_object_wild/wild1.mp4"
 hoi-perception run --source "$SHARED/video/hand_object_wild/wild1.mp4" --task handobject --model handobject \
+  --overlay-every 1 --mesh-every 30 \
   --out "$OUT/wild1" --max-frames 60
 echo "   results: $OUT/wild1 (bag/, meshes/, overlays/, report.json)"
 

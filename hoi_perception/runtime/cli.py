@@ -1,7 +1,8 @@
 """`hoi-perception run`: the pipeline without ROS, on a video, image folder, rosbag2 or camera.
 
-Writes into --out: bag/ (rosbag2, MCAP, hoi_msgs results + MarkerArray + /tf), meshes/ (PLY or
-GLB), overlays/ (JPEG), clips/ (motion clips, full-body only) and report.json.
+Writes into --out: bag/ (rosbag2, MCAP: hoi_msgs results, mesh topology, /tf; MarkerArray and the
+input images on request), clips/ (motion clips, full-body only) and report.json; meshes/ (PLY or
+GLB) and overlays/ (JPEG) only when asked, so that by default the runner keeps up with the source.
 """
 from __future__ import annotations
 
@@ -45,9 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder of person masks named like the frames (full body; see pipeline/mask_source.py)")
     parser.add_argument("--object-masks", default="", help="folder of object masks named like the frames (full body)")
     parser.add_argument("--record-images", action="store_true", help="also record the input images in the bag")
+    parser.add_argument("--markers", action="store_true",
+                        help="also record visualization_msgs/MarkerArray meshes in the bag (for viewers that do not "
+                             "read hoi_msgs; about 9x the size of the results themselves)")
     parser.add_argument("--mesh-format", choices=("ply", "glb"), default="ply")
-    parser.add_argument("--mesh-every", type=int, default=30, help="write meshes of every n-th result (0 = none)")
-    parser.add_argument("--overlay-every", type=int, default=1, help="write an overlay of every n-th result (0 = none)")
+    parser.add_argument("--mesh-every", type=int, default=0,
+                        help="write meshes of every n-th result and of the last (default 0: none)")
+    parser.add_argument("--overlay-every", type=int, default=0,
+                        help="write an overlay image of every n-th result (default 0: none)")
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -163,7 +169,7 @@ def main(args: argparse.Namespace) -> int:
 
     out = args.out
     try:
-        bag = sinks.BagSink(out, args.task, record_images=args.record_images)
+        bag = sinks.BagSink(out, args.task, record_images=args.record_images, record_markers=args.markers)
     except FileExistsError as exc:
         source.close()
         raise CliError(str(exc)) from None

@@ -18,13 +18,15 @@ from hoi_perception.raster import fill_triangles, pinhole_project
 
 
 class BagSink:
-    """Writes results as hoi_msgs into `<out>/bag` (rosbag2, MCAP storage, metadata v9).
+    """Writes results as hoi_msgs into `<out>/bag` (rosbag2, MCAP storage, metadata v9); MarkerArray
+    meshes and the input images only when asked.
 
     The bag is written under a temporary folder and moved into place by `close()`, which also
     runs on Ctrl-C, so `<out>/bag` is either absent or a complete, readable bag.
     """
 
-    def __init__(self, out_dir: Path, task: str, record_images: bool = False, max_triangles: int = 4000) -> None:
+    def __init__(self, out_dir: Path, task: str, record_images: bool = False, record_markers: bool = False,
+                 max_triangles: int = 4000) -> None:
         from rosbags.rosbag2 import StoragePlugin, Writer
 
         from hoi_perception.runtime.typestore import hoi_typestore
@@ -41,10 +43,12 @@ class BagSink:
         ns = f"/hoi/{task}"
         self.conns = {
             "result": self.writer.add_connection(ns, self.result_type, typestore=self.ts),
-            "markers": self.writer.add_connection(f"{ns}/markers", mc.MARKER_ARRAY, typestore=self.ts),
             "topology": self.writer.add_connection(f"{ns}/mesh_topology", mc.MESH_TOPOLOGY, typestore=self.ts),
             "transforms": self.writer.add_connection("/tf", mc.TF_MESSAGE, typestore=self.ts),
         }
+        self.record_markers = record_markers
+        if record_markers:  # ~0.7 MB per result: for viewers that cannot draw hoi_msgs, on request
+            self.conns["markers"] = self.writer.add_connection(f"{ns}/markers", mc.MARKER_ARRAY, typestore=self.ts)
         if record_images:
             self.conns["image"] = self.writer.add_connection("/camera/image_raw", "sensor_msgs/msg/Image",
                                                              typestore=self.ts)
@@ -69,9 +73,20 @@ class BagSink:
                     "r": np.eye(3).reshape(-1),
                     "p": np.hstack([k.matrix, np.zeros((3, 1))]).reshape(-1)}
             self._write("info", "sensor_msgs/msg/CameraInfo", info, frame.stamp_ns)
-        for channel, typename, d in mc.result_messages(result, self.topologies, max_triangles=self.max_triangles):
+        for channel, typename, d in mc.result_messages(result, self.topologies, markers=self.record_markers,
+                                                       max_triangles=self.max_triangles):
             self._write(channel, typename, d, stamp)
         self.count += 1
+        self._commit()
+
+    def _commit(self) -> None:
+        """Put the result on disk now: rosbags' MCAP storage collects ~1 MB chunks in memory, which a
+        killed run would lose (`hoi-perception recover` reads only what reached the file)."""
+        storage = getattr(self.writer, "storage", None)
+        chunk = getattr(storage, "chunk", None)
+        if chunk is not None and chunk.msgs and hasattr(storage, "close_chunk"):
+            storage.close_chunk()
+            storage.bio.flush()
 
     def close(self) -> Path:
         if self.closed:
