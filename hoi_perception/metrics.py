@@ -25,7 +25,7 @@ __all__ = [
     "similarity_transform", "apply_similarity", "align_human_object",
     "sample_surface", "chamfer_distance", "hoi_chamfer",
     "closest_point_on_triangles", "point_mesh_distance", "contact_labels", "contact_precision_recall",
-    "f1_score", "contact_average_precision", "mask_iou",
+    "f1_score", "contact_average_precision", "mask_iou", "auroc",
     "chamfer_squared", "hand_object_chamfer_cm2", "fscore", "fscore_precision_recall", "align_object_icp",
     "rotation_error_deg", "translation_error", "symmetric_rotation_error_deg", "add", "add_s",
     "rpe", "ate",
@@ -117,6 +117,24 @@ def contact_precision_recall(pred_mask, gt_mask) -> tuple[float, float]:
 def f1_score(precision: float, recall: float) -> float:
     """Harmonic mean of a precision and a recall (0 when both are 0)."""
     return 2.0 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+
+
+def auroc(scores, good) -> tuple[float, float]:
+    """Area under the ROC curve of `scores` for telling `good` items from the others (the chance that
+    a good item scores above a bad one, ties half), with its standard error (Hanley & McNeil 1982).
+    NaN where either class is empty."""
+    x = np.asarray(scores, np.float64)
+    g = np.asarray(good, bool)
+    n_pos, n_neg = int(g.sum()), int((~g).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan"), float("nan")
+    from scipy.stats import rankdata
+
+    ranks = rankdata(x)
+    a = float((ranks[g].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg)
+    return a, float(np.sqrt(max(var, 0.0)))
 
 
 def contact_average_precision(probs, gt_mask) -> float:

@@ -320,3 +320,18 @@ def test_paired_difference_known_values():
         M.paired_difference(a, b[:3])
     with pytest.raises(ValueError, match="at least 2"):
         M.paired_difference(a[:1], b[:1])
+
+
+def test_auroc():
+    from hoi_perception.metrics import auroc
+
+    assert auroc([0.9, 0.8, 0.1, 0.2], [True, True, False, False])[0] == 1.0
+    assert auroc([0.1, 0.2, 0.9, 0.8], [True, True, False, False])[0] == 0.0
+    a, se = auroc([0.5, 0.5, 0.5, 0.5], [True, False, True, False])
+    assert a == 0.5 and se > 0
+    assert np.isnan(auroc([0.1, 0.2], [True, True])[0])
+    rng = np.random.default_rng(0)
+    s = rng.normal(size=400)
+    g = s + rng.normal(size=400) > 0  # informative but noisy
+    a, se = auroc(s, g)
+    assert 0.75 < a < 0.95 and 0.01 < se < 0.05

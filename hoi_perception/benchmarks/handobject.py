@@ -82,6 +82,18 @@ def paired(rows: dict, base_rows: dict) -> dict:
                                      [[base_rows[i][k] for k in PAIRED_KEYS] for i in common], PAIRED_KEYS)
 
 
+def confidence_separation(rows: list) -> dict:
+    """How well the published confidence (`ClipResult.confidence`: the clip mean of `iou_amodal`) tells
+    the better half of the clips (aligned F@10 at or above the median) from the worse half."""
+    from hoi_perception.metrics import auroc
+
+    f10 = np.array([r["f10"] for r in rows])
+    conf = np.array([r["iou_amodal"] for r in rows])
+    median = float(np.median(f10)) if len(f10) else float("nan")
+    a, se = auroc(conf, f10 >= median)
+    return {"auroc": a, "auroc_se": se, "f10_median": median, "clips": int(len(rows))}
+
+
 def by_family(rows: list) -> dict:
     """Mean F@5 / F@10 (aligned) and the number of clips per object family."""
     from hoi_perception.handobject.training.evaluate import object_family
@@ -165,6 +177,11 @@ def main(argv=None) -> int:
     print(f"  predicted vs ground-truth masks (64x64) IoU: amodal object {summary['mask_iou_amodal']:.3f}   "
           f"visible object {summary['mask_iou_visible']:.3f}   hand {summary['mask_iou_hand']:.3f}")
     print(f"  time per clip {summary['seconds']:.2f} s ({args.frames} frames)")
+    summary["confidence"] = confidence_separation(rows)
+    c = summary["confidence"]
+    print(f"  confidence (clip mean of the rendered-vs-predicted amodal IoU) against the shape: AUROC {c['auroc']:.3f} "
+          f"+- {c['auroc_se']:.3f} for telling clips with F@10 >= the median ({100 * c['f10_median']:.1f} %) from the "
+          f"rest ({c['clips']} clips; 0.5 = no better than chance)")
     summary["by_family"] = by_family(rows)
     print("  F@5 / F@10 by object family: " + ", ".join(
         f"{fam} {100 * g['f5']:.0f} / {100 * g['f10']:.0f} ({g['clips']})" for fam, g in summary["by_family"].items()))
