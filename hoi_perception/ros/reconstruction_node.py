@@ -83,6 +83,8 @@ class ReconstructionNode(Node):
         self.p = declare_from_config(self, node_name)
         model = str(self.p.get("model", ""))
         options = {k: str(self.p[k]) for k in ("backend", "device") if self.p.get(k)}  # empty: the card's
+        if "keyframe_window_s" in self.p:  # the hand-object node's
+            options["keyframe_window_s"] = float(self.p["keyframe_window_s"])
         try:
             self.recon = load_reconstructor(model, self.task, **options)
         except TaskMismatch as exc:

@@ -364,7 +364,7 @@ def test_handobject_keyframes_are_the_newest_frames(ros_env, domain_id, rclpy_co
     be processed; latency from the image stamp is on /diagnostics. Reliable QoS, so none is lost."""
     proc = start("handobject_node", ros_env, domain_id, tmp_path / "handobject.log",
                  {"model": installed_model("handobject"), "qos_reliability": "reliable", "qos_depth": 20,
-                  "diagnostics_period_s": 0.5}, remap=True)
+                  "diagnostics_period_s": 0.5, "keyframe_window_s": 1.0}, remap=True)
     h = Harness(rclpy_context, reliable=True)
     try:
         assert h.spin_until(lambda: h.pub_img.get_subscription_count() >= 1, 60), \
