@@ -68,7 +68,6 @@ class HandObjectReconstructor(Reconstructor):
                  keyframe_window_s: float = KEYFRAME_WINDOW_S):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
-        self.history = self.keyframes
         if not keyframe_window_s > 0:
             raise ModelNotAvailable(f"model {self.name!r}: keyframe_window_s must be positive, got {keyframe_window_s}")
         self.window_ns = int(keyframe_window_s * 1e9)
@@ -95,6 +94,10 @@ class HandObjectReconstructor(Reconstructor):
         self.hand_model_id = f"anny_hand_{self.hand_side}"
         self.messages: list[str] = []  # the latest reasons for no/partial results (also logged)
         self.last_clip = None
+
+    @property
+    def history(self) -> int:
+        return self.keyframes
 
     def reset(self) -> None:
         self.buffer.clear()

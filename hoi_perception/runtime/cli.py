@@ -104,12 +104,9 @@ def _check_options(args) -> None:
     out = args.out
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out} is a file, not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"--out {out} cannot be created: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise CliError(f"--out {out} is not writable")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())  # created only once the run starts
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise CliError(f"--out {out} cannot be written ({existing} is not a writable folder)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -168,6 +165,11 @@ def main(args: argparse.Namespace) -> int:
               "--person-masks and --object-masks (frames without them are rejected)", file=sys.stderr)
 
     out = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        source.close()
+        raise CliError(f"--out {out} cannot be created: {exc.strerror or exc}") from None
     try:
         bag = sinks.BagSink(out, args.task, record_images=args.record_images, record_markers=args.markers)
     except FileExistsError as exc:
