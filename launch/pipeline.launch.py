@@ -4,6 +4,7 @@
         image_topic:=/camera/color/image_raw camera_info_topic:=/camera/color/camera_info
     ros2 launch hoi_perception pipeline.launch.py backend:=tensorrt      # GPU: TensorRT FP16 engines
     ros2 launch hoi_perception pipeline.launch.py backend:=torch device:=cuda
+    ros2 launch hoi_perception pipeline.launch.py mesh_detail:=full   # full meshes in every result
 
 A node whose model is not set (here or in config/pipeline.yaml) refuses to start.
 The tables below are plain literals so tests can check them without the launch packages.
@@ -29,6 +30,7 @@ ARGUMENTS = {
     "handobject_model": ("", "trained hand-object model; empty: use the config"),
     "backend": ("", "inference backend of both models: onnxruntime, torch, tensorrt; empty: use the config"),
     "device": ("", "cpu or cuda for both models; empty: use the config"),
+    "mesh_detail": ("", "compact or full (the full meshes in every result) for both models; empty: use the config"),
     "image_topic": ("/camera/color/image_raw", "sensor_msgs/Image input"),
     "camera_info_topic": ("/camera/color/camera_info", "sensor_msgs/CameraInfo input"),
     "depth_topic": ("/camera/aligned_depth_to_color/image_raw", "optional depth input (use_depth parameter)"),
@@ -53,7 +55,7 @@ def _nodes(context, *args, **kwargs):
             continue
         params = [config]
         if model_arg:  # only override the config where an argument was given
-            given = {"model": conf.get(model_arg), "backend": conf.get("backend"), "device": conf.get("device")}
+            given = {"model": conf.get(model_arg), **{k: conf.get(k) for k in ("backend", "device", "mesh_detail")}}
             if overrides := {k: v for k, v in given.items() if v}:
                 params.append(overrides)
         remaps = [(src, conf[arg]) for src, arg in REMAPS.items()] if model_arg else []

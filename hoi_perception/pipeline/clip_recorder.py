@@ -10,6 +10,8 @@ Clip file format (`<clip_id>.npz`, numpy archive without pickled objects), read 
     body_model_id, joint_set, pose_layout   str
     body_shape (T, S), body_pose (T, P), body_root (T, 7) [t, q_xyzw], joints (T, J, 3) float32
     body_vertex_contact  (T, V) float32 (V = 0 when the model sent no vertices)
+    body_vertex_subset   str: "" when V covers the full mesh, else the vertex subset it covers (compact
+                         results, BodyState.vertex_subset; absent in clips written before it existed)
     object_instance_ids (K,) int64, object_template_ids (K,) str, object_class_names (K,) str,
     object_scales (K, 3) float64
     object_poses (T, K, 7) float64, object_valid (T, K) bool (False where the object was not seen)
@@ -66,6 +68,7 @@ def write_clip(clip: MotionClip, path: str | Path) -> Path:
         "body_root": np.stack([b.root_pose.as_vector() for b in bodies]).astype(np.float32),
         "joints": np.stack([b.joints for b in bodies]).astype(np.float32),
         "body_vertex_contact": np.stack([b.vertex_contact for b in bodies]).astype(np.float32),
+        "body_vertex_subset": np.array(f0.body.vertex_subset),
         "object_instance_ids": np.array(ids, np.int64),
         "object_template_ids": np.array([by_id[i].template_id for i in ids], dtype=str),
         "object_class_names": np.array([by_id[i].class_name for i in ids], dtype=str),
@@ -92,11 +95,12 @@ def read_clip(path: str | Path) -> MotionClip:
             raise ValueError(f"{path}: not a {CLIP_FORMAT} file (format {str(z['format'])!r})")
         frames = []
         ids = z["object_instance_ids"]
+        subset = str(z["body_vertex_subset"]) if "body_vertex_subset" in z.files else ""
         for t, stamp in enumerate(z["stamps_ns"]):
             body = BodyState(model_id=str(z["body_model_id"]), joints=z["joints"][t], shape_params=z["body_shape"][t],
                              pose_params=z["body_pose"][t], pose_layout=str(z["pose_layout"]),
                              root_pose=Pose.from_vector(z["body_root"][t]), joint_set=str(z["joint_set"]),
-                             vertex_contact=z["body_vertex_contact"][t])
+                             vertex_contact=z["body_vertex_contact"][t], vertex_subset=subset)
             objs = [ObjectState(pose=Pose.from_vector(z["object_poses"][t, k]), instance_id=int(ids[k]),
                                 template_id=str(z["object_template_ids"][k]), class_name=str(z["object_class_names"][k]),
                                 scale=z["object_scales"][k])
@@ -131,7 +135,8 @@ class ClipRecorder:
         self._lock = threading.Lock()  # flush may come from a signal handler or another thread
 
     def _signature(self, b: BodyState) -> tuple:
-        return (b.model_id, b.joints.shape, b.shape_params.shape, b.pose_params.shape, b.vertex_contact.shape)
+        return (b.model_id, b.joints.shape, b.shape_params.shape, b.pose_params.shape, b.vertex_contact.shape,
+                b.vertex_subset)
 
     def process(self, result: FullBodyResult) -> MotionClip | None:
         return self.add(result)

@@ -13,6 +13,7 @@ import importlib
 
 import numpy as np
 
+from hoi_perception.pipeline import mesh_detail as md
 from hoi_perception.pipeline.types import (
     BodyState,
     FullBodyResult,
@@ -80,7 +81,7 @@ def body_dict(b: BodyState) -> dict:
             "pose_layout": b.pose_layout, "root_pose": pose_dict(b.root_pose), "joint_set": b.joint_set,
             "joints": _f32(b.joints), "joint_confidence": _f32(b.joint_confidence),
             "vertices": _f32(b.vertices), "vertex_contact": _f32(b.vertex_contact),
-            "confidence": float(b.confidence)}
+            "vertex_subset": b.vertex_subset, "confidence": float(b.confidence)}
 
 
 def object_dict(o: ObjectState) -> dict:
@@ -92,21 +93,28 @@ def object_dict(o: ObjectState) -> dict:
 
 def fullbody_to_dict(r: FullBodyResult) -> dict:
     return {"header": header_dict(r.stamp_ns, r.frame_id), "frame_index": int(r.frame_index),
-            "reconstructor": r.reconstructor, "bodies": [body_dict(b) for b in r.bodies],
+            "reconstructor": r.reconstructor, "mesh_detail": md.MESSAGE_VALUE[r.mesh_detail],
+            "bodies": [body_dict(b) for b in r.bodies],
             "objects": [object_dict(o) for o in r.objects], "confidence": float(r.confidence)}
 
 
 def handobject_to_dict(r: HandObjectResult) -> dict:
     return {"header": header_dict(r.stamp_ns, r.frame_id), "frame_index": int(r.frame_index),
-            "reconstructor": r.reconstructor, "object": object_dict(r.object),
+            "reconstructor": r.reconstructor, "mesh_detail": md.MESSAGE_VALUE[r.mesh_detail],
+            "object": object_dict(r.object),
             "keyframe_stamps": [time_dict(t) for t in r.keyframe_stamps_ns],
             "keyframe_object_poses": [pose_dict(p) for p in r.keyframe_object_poses],
             "hands": [body_dict(h) for h in r.hands], "confidence": float(r.confidence)}
 
 
-def topology_to_dict(model_id: str, faces: np.ndarray, num_vertices: int, stamp_ns: int, frame_id: str) -> dict:
+def topology_to_dict(model_id: str, faces: np.ndarray, num_vertices: int, stamp_ns: int, frame_id: str,
+                     subset: md.SubsetRef | None = None) -> dict:
+    """MeshTopology: the faces of a body model and, when it has one, its vertex subset (sent once too)."""
+    indices = subset.indices if subset is not None else np.zeros(0, np.uint32)
     return {"header": header_dict(stamp_ns, frame_id), "model_id": model_id, "num_vertices": int(num_vertices),
-            "faces": np.ascontiguousarray(np.asarray(faces).reshape(-1), dtype=np.uint32)}
+            "faces": np.ascontiguousarray(np.asarray(faces).reshape(-1), dtype=np.uint32),
+            "vertex_subset": subset.subset_id if subset is not None else "",
+            "vertex_subset_indices": np.ascontiguousarray(indices, dtype=np.uint32)}
 
 
 def clip_to_dict(c: MotionClip) -> dict:
@@ -132,7 +140,8 @@ def body_from_dict(d: dict) -> BodyState:
                      pose_params=d.get("pose_params"), pose_layout=d.get("pose_layout", ""),
                      root_pose=pose_from_dict(d.get("root_pose", {})), joint_set=d.get("joint_set", ""),
                      joint_confidence=d.get("joint_confidence"), vertices=d.get("vertices"),
-                     vertex_contact=d.get("vertex_contact"), confidence=float(d.get("confidence", 0.0)))
+                     vertex_contact=d.get("vertex_contact"), confidence=float(d.get("confidence", 0.0)),
+                     vertex_subset=d.get("vertex_subset", ""))
 
 
 def object_from_dict(d: dict) -> ObjectState:
@@ -150,7 +159,15 @@ def fullbody_from_dict(d: dict) -> FullBodyResult:
                           frame_index=int(d.get("frame_index", 0)), reconstructor=d.get("reconstructor", ""),
                           bodies=[body_from_dict(b) for b in d.get("bodies", [])],
                           objects=[object_from_dict(o) for o in d.get("objects", [])],
-                          confidence=float(d.get("confidence", 0.0)))
+                          confidence=float(d.get("confidence", 0.0)), mesh_detail=_detail_name(d))
+
+
+def _detail_name(d: dict) -> str:
+    names = {v: name for name, v in md.MESSAGE_VALUE.items()}
+    value = int(d.get("mesh_detail", md.MESSAGE_VALUE[md.COMPACT]))
+    if value not in names:
+        raise ValueError(f"unknown mesh_detail {value} (known: {names})")
+    return names[value]
 
 
 # ------------------------------------------------------------------------------- TF and RViz
@@ -240,24 +257,28 @@ def markers_dict(stamp_ns: int, frame_id: str, bodies: list[BodyState], objects:
 
 def result_messages(result: FullBodyResult | HandObjectResult, sent_topologies: dict[str, np.ndarray], *,
                     object_frame_prefix: str = "hoi_object_", markers: bool = True,
-                    max_triangles: int = 4000) -> list[tuple[str, str, dict]]:
+                    max_triangles: int = 4000, mesh_detail: str = md.COMPACT) -> list[tuple[str, str, dict]]:
     """Every message one result becomes, in publishing order, as (channel, type name, message dict):
     "topology" (MeshTopology, once per body model id: ids not in `sent_topologies` are added to it),
-    "result" (HoiFrame or HandObjectResult), "transforms" (a TFMessage dict of the object frames, when
-    there are objects) and "markers" (MarkerArray, unless `markers` is false). The ROS node and the
-    bag writer both loop over this list, so a result reads the same live and recorded."""
+    "result" (HoiFrame or HandObjectResult, with `mesh_detail`: "compact" or "full", `mesh_detail.py`),
+    "transforms" (a TFMessage dict of the object frames, when there are objects) and "markers"
+    (MarkerArray of the full meshes, unless `markers` is false). The ROS node and the bag writer both
+    loop over this list, so a result reads the same live and recorded."""
     bodies, objects = bodies_and_objects(result)
     out = []
     for model_id, faces in result.topologies.items():
         if model_id not in sent_topologies:
             nverts = next((len(b.vertices) for b in bodies if b.model_id == model_id), 0)
             sent_topologies[model_id] = faces
+            subset = md.model_subset(model_id)
+            subset = subset if subset is not None and subset.num_full == nverts else None  # it must fit the mesh
             out.append(("topology", MESH_TOPOLOGY,
-                        topology_to_dict(model_id, faces, nverts, result.stamp_ns, result.frame_id)))
-    if isinstance(result, FullBodyResult):
-        out.append(("result", HOI_FRAME, fullbody_to_dict(result)))
+                        topology_to_dict(model_id, faces, nverts, result.stamp_ns, result.frame_id, subset)))
+    sent = md.select(result, mesh_detail)
+    if isinstance(sent, FullBodyResult):
+        out.append(("result", HOI_FRAME, fullbody_to_dict(sent)))
     else:
-        out.append(("result", HAND_OBJECT, handobject_to_dict(result)))
+        out.append(("result", HAND_OBJECT, handobject_to_dict(sent)))
     if objects:
         transforms = object_transform_dicts(result.stamp_ns, result.frame_id, objects, object_frame_prefix)
         out.append(("transforms", TF_MESSAGE, {"transforms": transforms}))

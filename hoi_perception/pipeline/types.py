@@ -178,6 +178,9 @@ class BodyState:
     vertices: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
     vertex_contact: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     confidence: float = 0.0
+    # "" when vertices / vertex_contact cover the model's full mesh, else the id of the vertex subset they
+    # cover (pipeline/mesh_detail.py: compact results carry the network's subset, not the full mesh)
+    vertex_subset: str = ""
 
     def __post_init__(self) -> None:
         self.joints = _arr(self.joints, cols=3)
@@ -226,6 +229,8 @@ class FullBodyResult:
     confidence: float
     # Triangles of each body model id, when the reconstructor knows them (sent once downstream).
     topologies: dict[str, np.ndarray] = field(default_factory=dict)
+    # "full" as reconstructed; "compact" once reduced for publishing (pipeline/mesh_detail.py)
+    mesh_detail: str = "full"
 
 
 @dataclass
@@ -242,6 +247,7 @@ class HandObjectResult:
     hands: list[BodyState]
     confidence: float
     topologies: dict[str, np.ndarray] = field(default_factory=dict)
+    mesh_detail: str = "full"
 
     def __post_init__(self) -> None:
         if len(self.keyframe_stamps_ns) != len(self.keyframe_object_poses):

@@ -1,5 +1,8 @@
 """Image (+ CameraInfo, optional depth and masks) -> reconstructor -> hoi_msgs, TF, MarkerArray.
 
+Results are published compact unless the `mesh_detail` parameter is "full" (`pipeline/mesh_detail.py`);
+markers, when on, draw the full meshes either way.
+
 Frames are never queued: the subscription callback keeps only the newest image and a worker
 thread runs inference on it, so a slow model drops frames instead of falling behind. Masks and
 depth are used only when their stamp is within `max_input_skew_s` of the image's (default: one
@@ -23,7 +26,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from sensor_msgs.msg import CameraInfo, Image
 from visualization_msgs.msg import MarkerArray
 
-from hoi_perception.pipeline import image_codec
+from hoi_perception.pipeline import image_codec, mesh_detail
 from hoi_perception.pipeline import msg_convert as mc
 from hoi_perception.pipeline.stages import InferenceError, ReconstructionStage, TaskMismatch, load_reconstructor
 from hoi_perception.pipeline.stream_health import FrameClock, LatestByStamp, PeriodCounts, health
@@ -81,6 +84,10 @@ class ReconstructionNode(Node):
     def __init__(self, node_name: str) -> None:
         super().__init__(node_name)
         self.p = declare_from_config(self, node_name)
+        try:  # checked before the model loads: a typo must not cost a model load to find out
+            self.mesh_detail = mesh_detail.check(str(self.p.get("mesh_detail", mesh_detail.COMPACT)))
+        except ValueError as exc:
+            raise StartupError(str(exc)) from None
         model = str(self.p.get("model", ""))
         options = {k: str(self.p[k]) for k in ("backend", "device") if self.p.get(k)}  # empty: the card's
         if "keyframe_window_s" in self.p:  # the hand-object node's
@@ -263,7 +270,8 @@ class ReconstructionNode(Node):
         messages = mc.result_messages(result, self.sent_topologies,
                                       object_frame_prefix=str(self.p.get("object_frame_prefix", "hoi_object_")),
                                       markers=bool(self.p.get("publish_markers", True)),
-                                      max_triangles=int(self.p.get("marker_max_triangles", 4000)))
+                                      max_triangles=int(self.p.get("marker_max_triangles", 4000)),
+                                      mesh_detail=self.mesh_detail)
         for channel, _, d in messages:
             if channel == "transforms":
                 for t in d["transforms"]:

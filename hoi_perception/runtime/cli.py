@@ -1,8 +1,9 @@
 """`hoi-perception run`: the pipeline without ROS, on a video, image folder, rosbag2 or camera.
 
-Writes into --out: bag/ (rosbag2, MCAP: hoi_msgs results, mesh topology, /tf; MarkerArray and the
-input images on request), clips/ (motion clips, full-body only) and report.json; meshes/ (PLY or
-GLB) and overlays/ (JPEG) only when asked, so that by default the runner keeps up with the source.
+Writes into --out: bag/ (rosbag2, MCAP: hoi_msgs results, compact unless --mesh-detail full, mesh
+topology, /tf; MarkerArray and the input images on request), clips/ (motion clips, full-body only) and
+report.json; meshes/ (PLY or GLB) and overlays/ (JPEG) only when asked, so that by default the runner
+keeps up with the source.
 """
 from __future__ import annotations
 
@@ -49,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markers", action="store_true",
                         help="also record visualization_msgs/MarkerArray meshes in the bag (for viewers that do not "
                              "read hoi_msgs; about 9x the size of the results themselves)")
+    parser.add_argument("--mesh-detail", choices=("compact", "full"), default="compact",
+                        help="compact (default): results carry parameters, joints, and vertices and contacts on the "
+                             "model's vertex subset, objects without inline meshes; full: the full meshes too "
+                             "(a bag 23x larger for the full body, 32x for hand-object; meshes/, overlays/ and "
+                             "--markers use them either way)")
     parser.add_argument("--mesh-format", choices=("ply", "glb"), default="ply")
     parser.add_argument("--mesh-every", type=int, default=0,
                         help="write meshes of every n-th result and of the last (default 0: none)")
@@ -112,6 +118,7 @@ def _check_options(args) -> None:
 def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from hoi_perception.pipeline import mesh_detail
     from hoi_perception.pipeline.clip_recorder import ClipRecorder
     from hoi_perception.pipeline.sources import SourceError, open_source
     from hoi_perception.pipeline.stages import (
@@ -171,14 +178,15 @@ def main(args: argparse.Namespace) -> int:
         source.close()
         raise CliError(f"--out {out} cannot be created: {exc.strerror or exc}") from None
     try:
-        bag = sinks.BagSink(out, args.task, record_images=args.record_images, record_markers=args.markers)
+        bag = sinks.BagSink(out, args.task, record_images=args.record_images, record_markers=args.markers,
+                            mesh_detail=args.mesh_detail)
     except FileExistsError as exc:
         source.close()
         raise CliError(str(exc)) from None
     stage = ReconstructionStage(recon)
     recorder = ClipRecorder(out / "clips") if args.task == "fullbody" else None
-    report = {"source": str(args.source), "task": args.task, "model": recon.name, "frames_read": 0,
-              "results": 0, "skipped_frames": 0, "errors": [], "clips": [], "interrupted": False}
+    report = {"source": str(args.source), "task": args.task, "model": recon.name, "mesh_detail": args.mesh_detail,
+              "frames_read": 0, "results": 0, "skipped_frames": 0, "errors": [], "clips": [], "interrupted": False}
     # said now, in case the run is killed before it can close the bag and write the final report
     sinks.write_report(out / "report.json", {**report, "state": "running",
                                              "if_killed": f"hoi-perception recover {out}"})
@@ -220,7 +228,8 @@ def main(args: argparse.Namespace) -> int:
             report["results"] += 1
             last = (frame, result)
             _write_files(args, out, frame, result, n, bag.topologies, sinks)
-            if recorder is not None and (clip := recorder.add(result)) is not None:
+            # clips hold what the bag holds (the recorder node builds them from the published results)
+            if recorder is not None and (clip := recorder.add(mesh_detail.select(result, args.mesh_detail))):
                 report["clips"].append(clip.file_path)
         if stop["requested"] is not None:
             report["interrupted"] = True

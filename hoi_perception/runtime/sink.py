@@ -18,15 +18,15 @@ from hoi_perception.raster import fill_triangles, pinhole_project
 
 
 class BagSink:
-    """Writes results as hoi_msgs into `<out>/bag` (rosbag2, MCAP storage, metadata v9); MarkerArray
-    meshes and the input images only when asked.
+    """Writes results as hoi_msgs into `<out>/bag` (rosbag2, MCAP storage, metadata v9), compact unless
+    `mesh_detail` is "full" (`pipeline/mesh_detail.py`); MarkerArray meshes and the input images only when asked.
 
     The bag is written under a temporary folder and moved into place by `close()`, which also
     runs on Ctrl-C, so `<out>/bag` is either absent or a complete, readable bag.
     """
 
     def __init__(self, out_dir: Path, task: str, record_images: bool = False, record_markers: bool = False,
-                 max_triangles: int = 4000) -> None:
+                 max_triangles: int = 4000, mesh_detail: str = "compact") -> None:
         from rosbags.rosbag2 import StoragePlugin, Writer
 
         from hoi_perception.runtime.typestore import hoi_typestore
@@ -38,7 +38,7 @@ class BagSink:
         self.ts = hoi_typestore()
         self.writer = Writer(self.tmpdir / "bag", version=9, storage_plugin=StoragePlugin.MCAP)
         self.writer.open()
-        self.task, self.max_triangles = task, max_triangles
+        self.task, self.max_triangles, self.mesh_detail = task, max_triangles, mesh_detail
         self.result_type = mc.HOI_FRAME if task == "fullbody" else mc.HAND_OBJECT
         ns = f"/hoi/{task}"
         self.conns = {
@@ -74,7 +74,7 @@ class BagSink:
                     "p": np.hstack([k.matrix, np.zeros((3, 1))]).reshape(-1)}
             self._write("info", "sensor_msgs/msg/CameraInfo", info, frame.stamp_ns)
         for channel, typename, d in mc.result_messages(result, self.topologies, markers=self.record_markers,
-                                                       max_triangles=self.max_triangles):
+                                                       max_triangles=self.max_triangles, mesh_detail=self.mesh_detail):
             self._write(channel, typename, d, stamp)
         self.count += 1
         self._commit()

@@ -11,6 +11,7 @@ pytestmark = requires_ros
 
 def _samples():
     from hoi_perception.pipeline import msg_convert as mc
+    from hoi_perception.pipeline.mesh_detail import SubsetRef
     from hoi_perception.pipeline.types import (
         BodyState, FullBodyResult, HandObjectResult, Mesh, MotionClip, MotionFrame, ObjectState, Pose)
 
@@ -20,12 +21,16 @@ def _samples():
                      root_pose=Pose([0.1, 0.2, 2.0], [0, 0, 0.3, 1]), joint_confidence=rng.random(23),
                      vertices=rng.normal(size=(50, 3)), vertex_contact=rng.random(50), confidence=0.75, track_id=3)
     hand = BodyState(model_id="anny/hand.R", part=2, joints=rng.normal(size=(21, 3)))  # mostly empty arrays
+    on_subset = BodyState(model_id="anny/default", joints=rng.normal(size=(23, 3)), vertices=rng.normal(size=(5, 3)),
+                          vertex_contact=rng.random(5), vertex_subset="anny/default/subset5")
+    subset = SubsetRef("anny/default/subset2", np.array([0, 2], np.uint32), 3)
     mesh = Mesh(rng.normal(size=(8, 3)), [[0, 1, 2], [2, 3, 4]], "inline")
     obj = ObjectState(pose=Pose([0, 0, 1], [0.1, 0.2, 0.3, 0.9]), class_name="mug", instance_id=7,
                       template_id="ycb/025_mug", scale=[1, 1, 1.1], vertex_contact=rng.random(8), mesh=mesh, confidence=0.5)
     bare = ObjectState(pose=Pose(), template_id="ycb/003_cracker_box")
     fb = FullBodyResult(123456789012, "cam_optical", 42, "crosshoi", [body], [obj, bare], 0.8)
-    ho = HandObjectResult(5_000_000_001, "cam_optical", 9, "forehoi", obj, [1, 2, 3], [Pose(), Pose(), Pose()], [hand], 0.6)
+    ho = HandObjectResult(5_000_000_001, "cam_optical", 9, "forehoi", obj, [1, 2, 3], [Pose(), Pose(), Pose()], [hand], 0.6,
+                          mesh_detail="compact")
     clip = MotionClip("clip_1", 30.0, "cam_optical", [MotionFrame(1, body, [obj]), MotionFrame(2, hand, [])],
                       "/tmp/clip_1.npz", 99)
     empty = {}
@@ -34,10 +39,11 @@ def _samples():
         "hoi_msgs/msg/HandObjectResult": [mc.handobject_to_dict(ho), empty],
         "hoi_msgs/msg/MotionClip": [mc.clip_to_dict(clip), empty],
         "hoi_msgs/msg/MotionFrame": [mc.clip_to_dict(clip)["frames"][0], empty],
-        "hoi_msgs/msg/BodyState": [mc.body_dict(body), mc.body_dict(hand)],
+        "hoi_msgs/msg/BodyState": [mc.body_dict(body), mc.body_dict(hand), mc.body_dict(on_subset)],
         "hoi_msgs/msg/ObjectState": [mc.object_dict(obj), mc.object_dict(bare)],
         "hoi_msgs/msg/MeshGeometry": [mc.mesh_dict(mesh), empty],
-        "hoi_msgs/msg/MeshTopology": [mc.topology_to_dict("anny/default", [[0, 1, 2]], 3, 7, "f"), empty],
+        "hoi_msgs/msg/MeshTopology": [mc.topology_to_dict("anny/default", [[0, 1, 2]], 3, 7, "f"), empty,
+                                      mc.topology_to_dict("anny/default", [[0, 1, 2]], 3, 7, "f", subset)],
     }
 
 

@@ -112,6 +112,18 @@ def behave_frame():
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
 
 
+def fullbody_expected(rgb, labels, stamp_ns: int):
+    """The shipped full-body model's result in this process on the frame the harness sends."""
+    from hoi_perception.pipeline.stages import load_reconstructor
+    from hoi_perception.pipeline.types import CameraIntrinsics, Frame
+
+    hgt, wid = rgb.shape[:2]
+    frame = Frame(image=rgb, stamp_ns=stamp_ns, frame_id=CAMERA_FRAME,
+                  intrinsics=CameraIntrinsics.from_k(default_k(wid, hgt), wid, hgt),
+                  masks=np.stack([labels == 1, labels == 2]))
+    return load_reconstructor("fullbody", "fullbody").reconstruct(frame)
+
+
 def installed_model(name: str) -> str:
     if not (INSTALL / "hoi_perception" / "share" / "hoi_perception" / "models" / name / "model_card.yaml").is_file():
         pytest.fail(f"models/{name} is not installed: rebuild with scripts/build_ros.sh")
@@ -202,16 +214,19 @@ def test_node_without_model_refuses_to_start(ros_env, domain_id, tmp_path):
     p = start("fullbody_node", ros_env, domain_id, tmp_path / "device.log", {"device": "cuda"})
     assert p.wait(timeout=30) == 1
     assert "no CUDA provider" in (tmp_path / "device.log").read_text()
+    # so is a mesh_detail it does not know
+    p = start("handobject_node", ros_env, domain_id, tmp_path / "detail.log", {"mesh_detail": "mesh"})
+    assert p.wait(timeout=30) == 1
+    assert "mesh_detail must be one of compact, full, got 'mesh'" in (tmp_path / "detail.log").read_text()
 
 
 def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
     """The full-body node (default parameters: the shipped model, masks on), the motion recorder and the
-    imitation bridge: bad input reported and survived, results equal to the in-process reconstructor's,
-    mesh topology once, object frames, markers, diagnostics, clips on disk, the bridge's status."""
+    imitation bridge: bad input reported and survived, compact results equal to the in-process
+    reconstructor's on the network's vertex subset, mesh topology and the subset's indices once, object
+    frames, full-mesh markers, diagnostics, clips on disk, the bridge's status."""
     from hoi_perception.assets import body_model
     from hoi_perception.pipeline.clip_recorder import read_clip
-    from hoi_perception.pipeline.stages import load_reconstructor
-    from hoi_perception.pipeline.types import CameraIntrinsics, Frame
 
     installed_model("fullbody")
     clips_dir = tmp_path / "clips"
@@ -276,19 +291,22 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
             (tmp_path / "recorder.log").read_text()[-2000:]
         h.spin_for(0.6)
 
-        # every result is what the same model gives in this process on the same frame
-        hgt, wid = rgb.shape[:2]
-        frame = Frame(image=rgb, stamp_ns=stamps[0], frame_id=CAMERA_FRAME,
-                      intrinsics=CameraIntrinsics.from_k(default_k(wid, hgt), wid, hgt),
-                      masks=np.stack([labels == 1, labels == 2]))
-        exp = load_reconstructor("fullbody", "fullbody").reconstruct(frame)
+        # every result is what the same model gives in this process on the same frame: compact by default,
+        # the full mesh's vertices and contacts at the subset indices the topology gives once
+        exp = fullbody_expected(rgb, labels, stamps[0])
+        topo = h.got["topology"]
+        assert len(topo) == 1 and topo[0].vertex_subset == "anny_body/subset431"
+        idx = np.asarray(topo[0].vertex_subset_indices)
         for msg in h.got["fullbody"]:
             st = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
             assert st in stamps and msg.header.frame_id == CAMERA_FRAME and msg.reconstructor == "fullbody"
+            assert msg.mesh_detail == msg.MESH_DETAIL_COMPACT
             body, eb = msg.bodies[0], exp.bodies[0]
             np.testing.assert_allclose(np.asarray(body.joints).reshape(-1, 3), eb.joints, atol=1e-4)
-            np.testing.assert_allclose(np.asarray(body.vertices).reshape(-1, 3), eb.vertices, atol=1e-4)
-            np.testing.assert_allclose(body.vertex_contact, eb.vertex_contact, atol=1e-4)
+            assert body.vertex_subset == topo[0].vertex_subset and len(idx) == 431
+            np.testing.assert_allclose(np.asarray(body.vertices).reshape(-1, 3), eb.vertices[idx], atol=1e-4)
+            np.testing.assert_allclose(body.vertex_contact, eb.vertex_contact[idx], atol=1e-4)
+            np.testing.assert_allclose(body.pose_params, eb.pose_params, atol=1e-4)
             assert body.model_id == eb.model_id == "anny_body" and body.joint_set == eb.joint_set
             obj, eo = msg.objects[0], exp.objects[0]
             assert obj.template_id == eo.template_id and obj.class_name == eo.class_name
@@ -297,8 +315,7 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
             np.testing.assert_allclose([obj.pose.orientation.x, obj.pose.orientation.y, obj.pose.orientation.z,
                                         obj.pose.orientation.w], eo.pose.orientation, atol=1e-4)
         # faces once, on the latched topology topic
-        topo = h.got["topology"]
-        assert len(topo) == 1 and topo[0].model_id == "anny_body" and topo[0].num_vertices == len(eb.vertices)
+        assert topo[0].model_id == "anny_body" and topo[0].num_vertices == len(eb.vertices)
         np.testing.assert_array_equal(np.asarray(topo[0].faces).reshape(-1, 3), body_model().faces.numpy())
         # object frame: child of the camera optical frame
         tf = h.got["transform"][-1]
@@ -320,6 +337,7 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
         on_disk = read_clip(clip.file_path)
         assert len(on_disk.frames) == len(clip.frames)
         np.testing.assert_allclose(on_disk.frames[0].body.joints, np.asarray(clip.frames[0].body.joints).reshape(-1, 3))
+        assert on_disk.frames[0].body.vertex_subset == clip.frames[0].body.vertex_subset == topo[0].vertex_subset
         # the bridge reports on every clip it is handed, the last one included
         assert h.spin_until(lambda: any(json.loads(m.data)["clip_id"] == clip.clip_id for m in h.got["status"]), 15)
         status = next(json.loads(m.data) for m in reversed(h.got["status"]) if json.loads(m.data)["clip_id"] == clip.clip_id)
@@ -338,10 +356,11 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
 
 def test_reliable_qos_parameter(ros_env, domain_id, rclpy_context, tmp_path):
     """With qos_reliability:=reliable the node takes a reliable camera driver's images (a best-effort
-    subscription would too, but a reliable one refuses best-effort publishers: the parameter matters)."""
+    subscription would too, but a reliable one refuses best-effort publishers: the parameter matters).
+    With mesh_detail:=full the result carries the in-process reconstructor's full mesh."""
     installed_model("fullbody")
     proc = start("fullbody_node", ros_env, domain_id, tmp_path / "fullbody.log",
-                 {"qos_reliability": "reliable", "qos_depth": 10}, remap=True)
+                 {"qos_reliability": "reliable", "qos_depth": 10, "mesh_detail": "full"}, remap=True)
     h = Harness(rclpy_context, reliable=True)
     rgb, labels = behave_frame()
     try:
@@ -352,6 +371,10 @@ def test_reliable_qos_parameter(ros_env, domain_id, rclpy_context, tmp_path):
         h.send(rgb, 5_000_000_000, labels=labels)  # reliable: sent once, delivered
         assert h.spin_until(lambda: len(h.got["fullbody"]) == 1, 30), (tmp_path / "fullbody.log").read_text()[-3000:]
         assert proc.poll() is None
+        msg, eb = h.got["fullbody"][0], fullbody_expected(rgb, labels, 5_000_000_000).bodies[0]
+        assert msg.mesh_detail == msg.MESH_DETAIL_FULL and msg.bodies[0].vertex_subset == ""
+        np.testing.assert_allclose(np.asarray(msg.bodies[0].vertices).reshape(-1, 3), eb.vertices, atol=1e-4)
+        np.testing.assert_allclose(msg.bodies[0].vertex_contact, eb.vertex_contact, atol=1e-4)
     finally:
         h.node.destroy_node()
         codes = stop_nodes({"fullbody_node": proc})
@@ -383,6 +406,11 @@ def test_handobject_keyframes_are_the_newest_frames(ros_env, domain_id, rclpy_co
         assert h.spin_until(lambda: newest(), 30), (tmp_path / "handobject.log").read_text()[-3000:]
         ks = [t.sec * 1_000_000_000 + t.nanosec for t in newest()[0].keyframe_stamps]
         assert ks == stamps[-len(ks):] and len(ks) == 4, (ks, stamps)  # the card's 4 keyframes, the newest
+        # compact by default: no object mesh, each hand on its model's 128-vertex subset
+        for msg in h.got["handobject"]:
+            assert msg.mesh_detail == msg.MESH_DETAIL_COMPACT and len(msg.object.mesh.vertices) == 0
+            assert all(hand.vertex_subset == f"{hand.model_id}/subset128" and len(hand.vertices) == 3 * 128
+                       for hand in msg.hands)
         h.spin_for(1.0)
         stats = [s for d in h.got["diag"] for s in d.status if "handobject_node" in s.name]
         values = {v.key: v.value for v in stats[-1].values}
@@ -396,9 +424,9 @@ def test_handobject_keyframes_are_the_newest_frames(ros_env, domain_id, rclpy_co
 
 def test_handobject_node_with_the_shipped_model(ros_env, domain_id, rclpy_context, tmp_path):
     """Frames of a real phone video: after the first frame fills the keyframe buffer, one hand-object
-    result per frame, with a hand-held-sized object mesh in front of the camera."""
+    result per frame, with (mesh_detail:=full) a hand-held-sized object mesh in front of the camera."""
     proc = start("handobject_node", ros_env, domain_id, tmp_path / "handobject.log",
-                 {"model": installed_model("handobject")}, remap=True)
+                 {"model": installed_model("handobject"), "mesh_detail": "full"}, remap=True)
     h = Harness(rclpy_context)
     try:
         assert h.spin_until(lambda: h.pub_img.get_subscription_count() >= 1, 60), \
@@ -421,6 +449,7 @@ def test_handobject_node_with_the_shipped_model(ros_env, domain_id, rclpy_contex
             (tmp_path / "handobject.log").read_text()[-3000:]
         for msg in h.got["handobject"]:
             assert msg.reconstructor == "handobject" and msg.header.frame_id == CAMERA_FRAME
+            assert msg.mesh_detail == msg.MESH_DETAIL_FULL
             mesh = msg.object.mesh
             v = np.asarray(mesh.vertices, np.float64).reshape(-1, 3)
             f = np.asarray(mesh.faces, np.int64).reshape(-1, 3)

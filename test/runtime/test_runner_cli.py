@@ -31,15 +31,42 @@ def video():
     return VIDEO
 
 
+@pytest.fixture(scope="module")
+def handobject_expected(video):
+    """frame index -> the shipped hand-object model's result on the video's first 6 frames, read as the
+    runner reads them (a result draws only on frames up to its own, so shorter runs give the same)."""
+    from hoi_perception.pipeline.sources import open_source
+    from hoi_perception.pipeline.stages import ReconstructionStage, load_reconstructor
+
+    stage = ReconstructionStage(load_reconstructor("handobject", "handobject"))
+    source = open_source(str(video), hfov_deg=60.0, max_frames=6)
+    results = {f.index: stage.process(f) for f in source}
+    source.close()
+    return {i: r for i, r in results.items() if r is not None}
+
+
+def fullbody_expected(d: Path):
+    """The shipped full-body model's result on the first frame of folder `d`, read as the runner reads it."""
+    from hoi_perception.pipeline.mask_source import MaskedSource
+    from hoi_perception.pipeline.sources import open_source
+    from hoi_perception.pipeline.stages import load_reconstructor
+
+    source = MaskedSource(open_source(str(d / "img"), hfov_deg=60.0), d / "mask_h", d / "mask_o")  # as the runner
+    frame = next(iter(source))
+    source.close()
+    return load_reconstructor("fullbody", "fullbody").reconstruct(frame)
+
+
 def test_run_writes_mcap_with_one_result_per_frame(tmp_path, behave_folder):
-    """The shipped full-body model on real frames with their masks: one result per frame in the bag,
-    equal to the reconstructor's in-process result, overlays, meshes, a motion clip."""
+    """The shipped full-body model on real frames with their masks, full meshes asked for: one result per
+    frame in the bag, equal to the reconstructor's in-process result, overlays, meshes, a motion clip."""
     from mcap.reader import make_reader
 
     d, names = behave_folder(masked=3)
     n = len(names)
     p = run("--source", d / "img", "--person-masks", d / "mask_h", "--object-masks", d / "mask_o", "--out",
-            tmp_path / "o", "--no-progress", "--mesh-every", 2, "--overlay-every", 1, "--markers", timeout=300)
+            tmp_path / "o", "--no-progress", "--mesh-every", 2, "--overlay-every", 1, "--markers",
+            "--mesh-detail", "full", timeout=300)
     assert p.returncode == 0, p.stderr
     out = tmp_path / "o"
     bags = list((out / "bag").glob("*.mcap"))
@@ -53,20 +80,13 @@ def test_run_writes_mcap_with_one_result_per_frame(tmp_path, behave_folder):
     assert counts["/hoi/fullbody/markers"] == n and counts["/tf"] == n
     assert counts["/hoi/fullbody/mesh_topology"] == 1
     # the payload decodes with types rebuilt from the bag itself and matches the model run here
-    from rosbags.highlevel import AnyReader
-
-    from hoi_perception.pipeline.mask_source import MaskedSource
-    from hoi_perception.pipeline.sources import open_source
-    from hoi_perception.pipeline.stages import load_reconstructor
-
-    with AnyReader([out / "bag"]) as r:
-        conn = next(c for c in r.connections if c.topic == "/hoi/fullbody")
-        msgs = [r.deserialize(raw, c.msgtype) for c, _, raw in r.messages(connections=[conn])]
-    source = MaskedSource(open_source(str(d / "img"), hfov_deg=60.0), d / "mask_h", d / "mask_o")  # as the runner
-    frame = next(iter(source))
-    source.close()
-    exp = load_reconstructor("fullbody", "fullbody").reconstruct(frame)
+    msgs = _bag_messages(out / "bag", "/hoi/fullbody")
+    exp = fullbody_expected(d)
     np.testing.assert_allclose(msgs[0].bodies[0].joints.reshape(-1, 3), exp.bodies[0].joints, atol=1e-4)
+    # the full mesh, as asked
+    assert all(m.mesh_detail == m.MESH_DETAIL_FULL and m.bodies[0].vertex_subset == "" for m in msgs)
+    np.testing.assert_allclose(msgs[0].bodies[0].vertices.reshape(-1, 3), exp.bodies[0].vertices, atol=1e-4)
+    np.testing.assert_allclose(msgs[0].bodies[0].vertex_contact, exp.bodies[0].vertex_contact, atol=1e-4)
     np.testing.assert_allclose([msgs[0].objects[0].pose.position.x, msgs[0].objects[0].pose.position.y,
                                 msgs[0].objects[0].pose.position.z], exp.objects[0].pose.position, atol=1e-4)
     assert [m.frame_index for m in msgs] == list(range(n))
@@ -153,14 +173,15 @@ def test_signal_leaves_a_readable_bag_and_a_report(tmp_path, video, sig, code):
     assert report["interrupted"] and report["results"] == n
 
 
-def test_run_with_the_shipped_handobject_model(tmp_path, video):
-    """The main job: the trained hand-object model on the real video, read back independently."""
+def test_run_with_the_shipped_handobject_model(tmp_path, video, handobject_expected):
+    """The main job: the trained hand-object model on the real video, read back independently; with full
+    meshes asked for, the bag holds the in-process result's object and hand meshes."""
     import json
 
     from mcap.reader import make_reader
 
     p = run("--source", video, "--out", tmp_path / "o", "--task", "handobject", "--max-frames", 6, "--no-progress",
-            "--overlay-every", 1, "--mesh-every", 30, timeout=300)
+            "--overlay-every", 1, "--mesh-every", 30, "--mesh-detail", "full", timeout=300)
     assert p.returncode == 0, p.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["model"] == "handobject" and report["frames_read"] == 6
@@ -168,6 +189,12 @@ def test_run_with_the_shipped_handobject_model(tmp_path, video):
     with next((tmp_path / "o" / "bag").glob("*.mcap")).open("rb") as fh:
         n = sum(1 for _, c, _ in make_reader(fh).iter_messages() if c.topic == "/hoi/handobject")
     assert n == report["results"]
+    for msg in _bag_messages(tmp_path / "o" / "bag", "/hoi/handobject"):
+        exp = handobject_expected[msg.frame_index]
+        assert msg.mesh_detail == msg.MESH_DETAIL_FULL and msg.hands[0].vertex_subset == ""
+        np.testing.assert_allclose(msg.object.mesh.vertices.reshape(-1, 3), exp.object.mesh.vertices, atol=1e-4)
+        np.testing.assert_array_equal(msg.object.mesh.faces.reshape(-1, 3), exp.object.mesh.faces)
+        np.testing.assert_allclose(msg.hands[0].vertices.reshape(-1, 3), exp.hands[0].vertices, atol=1e-4)
     assert len(list((tmp_path / "o" / "overlays").glob("*.jpg"))) == report["results"]
     # the hand holding the object comes with its fitted anny hand mesh
     import trimesh
@@ -207,18 +234,43 @@ def behave_folder(tmp_path):
 
 def test_run_fullbody_with_mask_folders(tmp_path, behave_folder):
     """The shipped full-body model on real frames, masks read from an upstream segmenter's folders;
-    a frame without masks is rejected by name and the run goes on."""
+    a frame without masks is rejected by name and the run goes on. By default the results are compact:
+    the in-process result's parameters, joints and contacts, its vertices on the network's subset,
+    whose indices come once with the faces."""
     import json
+
+    from hoi_perception.pipeline.clip_recorder import read_clip
 
     d, names = behave_folder()
     p = run("--task", "fullbody", "--source", d / "img", "--person-masks", d / "mask_h", "--object-masks",
             d / "mask_o", "--out", tmp_path / "o", "--no-progress", timeout=300)
     assert p.returncode == 0, p.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text())
-    assert report["model"] == "fullbody" and report["frames_read"] == 3
+    assert report["model"] == "fullbody" and report["frames_read"] == 3 and report["mesh_detail"] == "compact"
     assert report["results"] == 2 and report["skipped_frames"] == 1
     assert report["frames_without_masks"] == [names[2]]
     assert "needs instance masks" in report["errors"][0]
+    exp = fullbody_expected(d)
+    eb, eo = exp.bodies[0], exp.objects[0]
+    (topo,) = _bag_messages(tmp_path / "o" / "bag", "/hoi/fullbody/mesh_topology")
+    assert topo.num_vertices == len(eb.vertices) and len(topo.faces) > 0
+    assert topo.vertex_subset == "anny_body/subset431" and len(topo.vertex_subset_indices) == 431
+    msg = _bag_messages(tmp_path / "o" / "bag", "/hoi/fullbody")[0]
+    body, obj = msg.bodies[0], msg.objects[0]
+    assert msg.mesh_detail == msg.MESH_DETAIL_COMPACT and body.vertex_subset == topo.vertex_subset
+    np.testing.assert_allclose(body.vertices.reshape(-1, 3), eb.vertices[topo.vertex_subset_indices], atol=1e-4)
+    np.testing.assert_allclose(body.vertex_contact, eb.vertex_contact[topo.vertex_subset_indices], atol=1e-4)
+    np.testing.assert_allclose(body.joints.reshape(-1, 3), eb.joints, atol=1e-4)
+    np.testing.assert_allclose(body.pose_params, eb.pose_params, atol=1e-4)
+    np.testing.assert_allclose(body.shape_params, eb.shape_params, atol=1e-4)
+    assert obj.template_id == eo.template_id and len(obj.mesh.vertices) == 0
+    np.testing.assert_allclose(obj.vertex_contact, eo.vertex_contact, atol=1e-4)
+    np.testing.assert_allclose([obj.pose.position.x, obj.pose.position.y, obj.pose.position.z], eo.pose.position,
+                               atol=1e-4)
+    # the clip holds what the bag holds
+    clip = read_clip(report["clips"][0])
+    assert clip.frames[0].body.vertex_subset == topo.vertex_subset
+    np.testing.assert_allclose(clip.frames[0].body.vertex_contact, body.vertex_contact, atol=1e-6)
 
 
 def test_run_fullbody_mask_folder_errors(tmp_path, behave_folder):
@@ -265,6 +317,7 @@ def test_user_intrinsics_are_used_as_given(tmp_path, video):
     (["--hfov", "200"], "--hfov must lie between 1 and 179"),
     (["--stride", "0"], "--stride >= 1"),
     (["--intrinsics=-5,900,300,600"], "fx and fy must be positive"),
+    (["--mesh-detail", "mesh"], "invalid choice: 'mesh'"),
 ])
 def test_out_of_range_options_exit_2(tmp_path, video, args, needle):
     p = run("--source", video, "--out", tmp_path / "o", "--task", "handobject", *args, "--no-progress")
@@ -277,16 +330,29 @@ def test_out_that_is_a_file_exits_2(tmp_path, video):
     assert p.returncode == 2 and "is a file, not a folder" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_task_comes_from_the_model_card(tmp_path, video):
+def test_task_comes_from_the_model_card(tmp_path, video, handobject_expected):
     p = run("--source", video, "--out", tmp_path / "o", "--model", "handobject", "--max-frames", 3, "--no-progress")
     assert p.returncode == 0, p.stderr
     import json
 
     assert json.loads((tmp_path / "o" / "report.json").read_text())["task"] == "handobject"
     # by default only what a robot needs: results, topology and /tf in the bag; no markers, meshes or overlays
-    assert len(_bag_messages(tmp_path / "o" / "bag", "/hoi/handobject")) == 2
+    msgs = _bag_messages(tmp_path / "o" / "bag", "/hoi/handobject")
+    assert len(msgs) == 2
     assert not _bag_messages(tmp_path / "o" / "bag", "/hoi/handobject/markers")
     assert not (tmp_path / "o" / "overlays").exists() and not (tmp_path / "o" / "meshes").exists()
+    # and compact: the in-process result's poses and hand joints, the hand mesh on its subset, no object mesh
+    (topo,) = _bag_messages(tmp_path / "o" / "bag", "/hoi/handobject/mesh_topology")
+    assert topo.vertex_subset == f"{topo.model_id}/subset128" and len(topo.vertex_subset_indices) == 128
+    for msg in msgs:
+        exp = handobject_expected[msg.frame_index]
+        assert msg.mesh_detail == msg.MESH_DETAIL_COMPACT and len(msg.object.mesh.vertices) == 0
+        poses = [[p.position.x, p.position.y, p.position.z] for p in msg.keyframe_object_poses]
+        np.testing.assert_allclose(poses, [p.position for p in exp.keyframe_object_poses], atol=1e-4)
+        (hand,), (eh,) = msg.hands, exp.hands
+        assert hand.model_id == eh.model_id == topo.model_id and hand.vertex_subset == topo.vertex_subset
+        np.testing.assert_allclose(hand.joints.reshape(-1, 3), eh.joints, atol=1e-4)
+        np.testing.assert_allclose(hand.vertices.reshape(-1, 3), eh.vertices[topo.vertex_subset_indices], atol=1e-4)
     p = run("--source", video, "--out", tmp_path / "o2", "--task", "fullbody", "--model", "handobject", "--no-progress")
     assert p.returncode == 2 and "is a handobject model, not fullbody" in p.stderr and "--task handobject" in p.stderr
 
@@ -395,7 +461,8 @@ def test_a_killed_run_is_recovered(tmp_path, video):
     assert [p.name for p in (out / "bag").glob("*.mcap")] == ["bag.mcap"]
     assert not list(out.glob(".bag.*"))
     results = _bag_messages(out / "bag", "/hoi/handobject")
-    assert len(results) >= 3 and all(len(m.object.mesh.vertices) > 0 for m in results)
+    assert len(results) >= 3 and all(m.mesh_detail == m.MESH_DETAIL_COMPACT and len(m.keyframe_object_poses) >= 2
+                                     for m in results)
     again = subprocess.run([sys.executable, "-m", "hoi_perception", "recover", str(out)], capture_output=True,
                            text=True, cwd=REPO, timeout=120)
     assert again.returncode == 2 and "nothing to recover" in again.stderr
