@@ -37,6 +37,9 @@ $PIP install -q -c constraints.txt torch==2.13.0
 $PIP install -q -c constraints.txt -r requirements.txt
 # pyrender pins PyOpenGL 3.1.0, which cannot drive EGL/OSMesa headless; 3.1.7 can.
 $PIP install -q 'PyOpenGL==3.1.7' 2>&1 | grep -v "pyrender 0.1.45 requires PyOpenGL" || true
+# The front end: mediapipe 0.10.14, the last release whose wheel bundles its models (nothing is
+# downloaded at run time); --no-deps, its own dependencies are in requirements.txt.
+$PIP install -q --no-deps mediapipe==0.10.14
 $PIP install -q --no-deps -e .
 
 step "ROS 2 Jazzy wheels and colcon build of hoi_msgs + hoi_perception"
