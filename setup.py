@@ -38,7 +38,7 @@ setup(
           for d in glob("models/**/", recursive=True)],
     ],
     include_package_data=True,
-    package_data={"hoi_perception": ["data/*", "fullbody/data/*"]},
+    package_data={"hoi_perception": ["data/*", "fullbody/data/*", "fitting/data/*"]},
     python_requires=">=3.10",
     install_requires=[
         "numpy",

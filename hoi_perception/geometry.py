@@ -15,10 +15,21 @@ from scipy.spatial import cKDTree
 
 __all__ = [
     "axis_angle_to_matrix", "rot6d_to_matrix", "matrix_to_rot6d", "matrix_to_axis_angle", "to_matrix",
-    "rot6d_to_matrix_np", "matrix_to_rot6d_np", "quaternion_xyzw",
+    "rot6d_to_matrix_np", "matrix_to_rot6d_np", "quaternion_xyzw", "rotation_between",
     "as_points", "rigid_fit", "similarity_transform", "apply_similarity",
-    "sample_surface", "closest_point_on_triangles", "point_mesh_distance",
+    "sample_surface", "closest_point_on_triangles", "point_mesh_distance", "project_points",
 ]
+
+
+# --- cameras (torch) ---------------------------------------------------------------------------
+def project_points(points: torch.Tensor, k: torch.Tensor, min_depth: float = 1e-3) -> torch.Tensor:
+    """(..., N, 3) camera optical-frame points -> (..., N, 2) pixels through a (..., 3, 3) pinhole
+    matrix; depth clamped at ``min_depth`` so points behind the camera stay finite."""
+    z = points[..., 2:3].clamp(min=min_depth)
+    xy = points[..., :2] / z
+    fx, fy = k[..., 0, 0, None], k[..., 1, 1, None]
+    cx, cy = k[..., 0, 2, None], k[..., 1, 2, None]
+    return torch.stack([fx * xy[..., 0] + cx, fy * xy[..., 1] + cy], -1)
 
 
 # --- rotations (torch) -------------------------------------------------------------------------
@@ -98,6 +109,24 @@ def rot6d_to_matrix_np(r6: np.ndarray) -> np.ndarray:
 
 def matrix_to_rot6d_np(r: np.ndarray) -> np.ndarray:
     return np.concatenate([r[..., :, 0], r[..., :, 1]], -1)
+
+
+def rotation_between(u, v) -> np.ndarray:
+    """(3, 3) smallest rotation taking direction u to direction v (numpy; 180 degrees about an axis
+    perpendicular to u when they are opposite)."""
+    a = np.asarray(u, np.float64) / max(np.linalg.norm(u), 1e-12)
+    b = np.asarray(v, np.float64) / max(np.linalg.norm(v), 1e-12)
+    axis = np.cross(a, b)
+    s, c = np.linalg.norm(axis), float(a @ b)
+    if s < 1e-9:
+        if c > 0:
+            return np.eye(3)
+        perp = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
+        perp /= np.linalg.norm(perp)
+        return 2.0 * np.outer(perp, perp) - np.eye(3)
+    k = axis / s
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + s * kx + (1 - c) * kx @ kx
 
 
 def quaternion_xyzw(r: np.ndarray) -> np.ndarray:

@@ -362,6 +362,16 @@ def mpjpe(pred, gt, root_index: int = 0) -> float:
     return float(1000.0 * np.linalg.norm(p - g, axis=-1).mean())
 
 
+def pa_mpjpe(pred, gt) -> float:
+    """Procrustes-aligned MPJPE in mm of one frame (J, 3) in metres: pred moved onto gt by the
+    similarity (scale, rotation, translation) that fits it best, then the mean joint error."""
+    from hoi_perception.geometry import apply_similarity, similarity_transform
+
+    p, g = _joints(pred, "pred"), _joints(gt, "gt")
+    aligned = apply_similarity(p, similarity_transform(p, g))
+    return float(1000.0 * np.linalg.norm(aligned - g, axis=-1).mean())
+
+
 def g_mpjpe(pred, gt) -> float:
     """Global MPJPE in mm (inputs in metres): no alignment at all."""
     p, g = _joints(pred, "pred"), _joints(gt, "gt")

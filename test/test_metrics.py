@@ -335,3 +335,17 @@ def test_auroc():
     g = s + rng.normal(size=400) > 0  # informative but noisy
     a, se = auroc(s, g)
     assert 0.75 < a < 0.95 and 0.01 < se < 0.05
+
+
+def test_pa_mpjpe_removes_scale_rotation_and_translation_only():
+    from scipy.spatial.transform import Rotation
+
+    from hoi_perception.metrics import pa_mpjpe
+
+    rng = np.random.default_rng(5)
+    gt = rng.normal(size=(12, 3)) * 0.3
+    moved = 1.7 * gt @ Rotation.from_rotvec([0.3, -1.0, 0.4]).as_matrix().T + [1.0, 2.0, -3.0]
+    assert pa_mpjpe(moved, gt) == pytest.approx(0.0, abs=1e-6)
+    bent = gt.copy()
+    bent[0] += [0.1, 0.0, 0.0]  # one joint 10 cm off: an error the alignment spreads, not removes
+    assert 1.0 < pa_mpjpe(bent, gt) < 30.0

@@ -19,9 +19,9 @@ import numpy as np
 from hoi_perception import assets
 from hoi_perception.assets import object_library
 from hoi_perception.body.joints import BODY_JOINTS
+from hoi_perception.objects.fields import SignedDistanceGrid, VoxelGrid, occupancy_voxels, signed_distance_grid
 
 from .cameras import Camera, intrinsics_from_fov, look_at, view_pair
-from .fields import SignedDistanceGrid, VoxelGrid, occupancy_voxels, signed_distance_grid
 from .kinematics import rot
 from .posing import PosedBody, PoseError, Poser
 from .scenes import PENETRATION_TOLERANCE, Scene, SceneRejected, SceneSampler
@@ -50,14 +50,14 @@ def body_model():
     return assets.body_model()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def renderer(size: int):
     from hoi_perception.render import SceneRenderer
 
     return SceneRenderer(width=size, height=size)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def body_regions() -> np.ndarray:
     """(V, 2) per body vertex: column 0 the material region (0 skin: head and hands, 1 upper
     clothing, 2 lower clothing, 3 shoes), column 1 the hand it belongs to (-1 none, 0 left,
@@ -113,12 +113,12 @@ def _cached_field(asset, what: str, resolution: int):
     return field
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def object_sdf(obj_id: str) -> SignedDistanceGrid:
     return _cached_field(object_library().get(obj_id), "sdf", 80)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def object_voxels(obj_id: str) -> VoxelGrid:
     return _cached_field(object_library().get(obj_id), "vox", 64)
 
@@ -189,7 +189,7 @@ def _meshes(scene_vertices, faces, obj, body_mat, hand_mats, obj_mat, floor):
     return meshes
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _face_hand_owner() -> np.ndarray:
     """Per body face: -1 body, 0 left hand, 1 right hand (a face is a hand's when all its
     vertices are), so the three instance meshes share no face."""

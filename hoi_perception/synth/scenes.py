@@ -15,8 +15,8 @@ import trimesh
 from scipy.spatial.transform import Rotation
 
 from hoi_perception.objects.asset import ObjectAsset
+from hoi_perception.objects.fields import SignedDistanceGrid
 
-from .fields import SignedDistanceGrid
 from .kinematics import rot, rot_between
 from .posing import PosedBody, PoseError, Poser, apply_body_template, relax_arm
 

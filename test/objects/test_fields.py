@@ -1,7 +1,7 @@
 import numpy as np
 import trimesh
 
-from hoi_perception.synth.fields import occupancy_voxels, signed_distance_grid
+from hoi_perception.objects.fields import occupancy_voxels, signed_distance_grid
 
 
 def test_box_signed_distance_is_within_a_voxel():
