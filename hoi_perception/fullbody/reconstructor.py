@@ -6,9 +6,13 @@ classes (object ids of the class head, in order), backend (default onnxruntime),
 flip_average (average in a pass on the mirrored crop, `flip.py`; default false), silhouette_fit
 (move the object onto the given object mask, `silhouette_fit.py`; default false).
 
-Frame.masks: at least two instance masks; the LAST one is the object, the union of the others
-is the person (so both [person, object] and the data engine's [body, left hand, right hand,
-object] work). The object class is the `object_class` option (an object library id, e.g. a
+Frame.masks: the LAST mask is the object; the union of the others, when there are others, is the
+person (so [person, object] and the data engine's [body, left hand, right hand, object] work).
+With ``person_fit`` (card field or option; default on where the card says so) the front end
+(`hoi_perception.frontend`) finds the people and hands, the person the object belongs to is
+chosen, its mask is used where none is given, and the anny body is fitted to its keypoints, mask
+and hands (`person.py`, `hoi_perception.fitting`): a frame with no person gives no result. Without
+it, both masks must be given and the network's body is published as it comes. The object class is the `object_class` option (an object library id, e.g. a
 template the person is known to handle, as on BEHAVE where the object name is given); without
 it the network's class head picks one of its training classes (said in ObjectState.class_name).
 """
@@ -22,7 +26,17 @@ import torch
 from hoi_perception.backends import BACKENDS, BackendError, default_device, load_backend
 from hoi_perception.geometry import quaternion_xyzw, rot6d_to_matrix, similarity_transform
 from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, Reconstructor
-from hoi_perception.pipeline.types import PART_BODY, BodyState, Frame, FullBodyResult, InputError, ObjectState, Pose
+from hoi_perception.pipeline.types import (
+    PART_BODY,
+    PART_LEFT_HAND,
+    PART_RIGHT_HAND,
+    BodyState,
+    Frame,
+    FullBodyResult,
+    InputError,
+    ObjectState,
+    Pose,
+)
 
 from .model import EXPORT_OUTPUTS, N_BODY_V, CrossHOI, ExportWrapper, ModelConfig
 from .preprocess import make_crop
@@ -91,7 +105,9 @@ class FullBodyInference:
         return self.library.get(object_class).subset_vertices.astype(np.float32)
 
     def run(self, image: np.ndarray, human: np.ndarray, obj: np.ndarray, k: np.ndarray,
-            object_class: str | None = None) -> dict:
+            object_class: str | None = None, fit_object: bool = True) -> dict:
+        """Network outputs for one image; ``fit_object`` False leaves the object fit to the caller
+        (who first replaces the body it is fitted beside)."""
         crop = make_crop(image, human, obj, k, self.cfg.crop)
         feeds = {"image": crop.image[None], "intrinsics": crop.intrinsics[None]}
         predicted_class = None
@@ -122,11 +138,11 @@ class FullBodyInference:
         # refined object pose: similarity from the template subset to the refined vertices
         s, r, t = similarity_transform(self.template(object_class), res["object_vertices"])
         res["object_pose_refined"] = (float(s), r, t)
-        if self.silhouette_fit:
-            self._fit(res, human, obj, k)
+        if self.silhouette_fit and fit_object:
+            self.fit_object(res, human, obj, k)
         return res
 
-    def _fit(self, res: dict, human: np.ndarray, obj: np.ndarray, k: np.ndarray) -> None:
+    def fit_object(self, res: dict, human: np.ndarray, obj: np.ndarray, k: np.ndarray) -> None:
         """The object's pose and size moved onto the given object mask (`silhouette_fit.py`)."""
         from .flip import full_body
         from .silhouette_fit import fit_object_pose
@@ -155,7 +171,8 @@ class FullBodyReconstructor(Reconstructor):
 
     def __init__(self, model_dir: Path, card: dict, backend: str | None = None, object_class: str | None = None,
                  threads: int | None = None, flip_average: bool | None = None,
-                 silhouette_fit: bool | None = None, device: str | None = None) -> None:
+                 silhouette_fit: bool | None = None, device: str | None = None, person_fit: bool | None = None,
+                 frontend: str = "mediapipe", frontend_mode: str = "video") -> None:
         super().__init__(str(card["name"]), card)
         for key in ("config", "classes"):
             if key not in card:
@@ -189,16 +206,39 @@ class FullBodyReconstructor(Reconstructor):
         from hoi_perception.assets import body_model
 
         self.faces = body_model().faces.numpy().astype(np.uint32)
+        use_fit = bool(card.get("person_fit", False)) if person_fit is None else bool(person_fit)
+        self.person = _person_fit(frontend, frontend_mode) if use_fit else None
 
     def reconstruct(self, frame: Frame) -> FullBodyResult:
         masks = frame.masks
-        if masks is None or len(masks) < 2:
-            raise InputError("the full-body model needs instance masks: the person (one or more masks) and the "
-                             "object (last mask); got " + ("none" if masks is None else f"{len(masks)} mask(s)"))
-        human = np.any(np.asarray(masks[:-1]) > 0, axis=0)
+        if masks is None or len(masks) < (1 if self.person else 2):
+            need = "the object mask (last mask; person masks optional)" if self.person else \
+                "the person (one or more masks) and the object (last mask)"
+            raise InputError(f"the full-body model needs instance masks: {need}; got "
+                             + ("none" if masks is None else f"{len(masks)} mask(s)"))
         obj = np.asarray(masks[-1]) > 0
-        res = self.infer.run(frame.image, human, obj, frame.intrinsics.matrix, self.object_class)
-        return self.to_result(frame, res)
+        human = np.any(np.asarray(masks[:-1]) > 0, axis=0) if len(masks) > 1 else None
+        k = frame.intrinsics.matrix
+        if self.person is None:
+            res = self.infer.run(frame.image, human, obj, k, self.object_class)
+            return self.to_result(frame, res)
+        chosen = self.person.find(frame.image, obj)
+        if human is None:
+            human = chosen.mask
+        res = self.infer.run(frame.image, human, obj, k, self.object_class, fit_object=False)
+        fit = self.person.fit(chosen, k, res, human, obj)
+        from .person import fitted_outputs
+
+        if "body_contact_full" not in res:  # the network's contacts, on the full mesh, stay with the fitted body
+            res["body_contact_full"] = self.full_mesh(res)[1]
+        res.update(fitted_outputs(fit))
+        if self.infer.silhouette_fit:
+            self.infer.fit_object(res, human, obj, k)
+        return self.to_result(frame, res, chosen, fit)
+
+    def reset(self) -> None:
+        if self.person is not None:
+            self.person.reset()
 
     def full_mesh(self, res: dict) -> tuple[np.ndarray, np.ndarray]:
         if "body_vertices_full" in res:  # upsampled already (flip averaging, or for the fit)
@@ -208,7 +248,7 @@ class FullBodyReconstructor(Reconstructor):
         v, c = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)
         return v[0], c[0]
 
-    def to_result(self, frame: Frame, res: dict) -> FullBodyResult:
+    def to_result(self, frame: Frame, res: dict, chosen=None, fit=None) -> FullBodyResult:
         verts, contact = self.full_mesh(res)
         joints = np.concatenate([res["joints"], res["hand_joints"].reshape(-1, 3)])
         go = rot6d_to_matrix(torch.as_tensor(res["body_global_orient"])[None])[0].numpy()
@@ -220,6 +260,12 @@ class FullBodyReconstructor(Reconstructor):
                          pose_params=pose_aa, pose_layout="anny51_axis_angle",
                          root_pose=Pose(res["body_transl"], quaternion_xyzw(go)), joint_set=JOINT_SET,
                          vertices=verts, vertex_contact=contact, confidence=1.0)
+        hands = []
+        if chosen is not None:
+            body.track_id = int(chosen.person.track_id)
+            # detection score, lowered by how far the fitted keypoints stay from the detected ones
+            body.confidence = float(chosen.person.score * (1.0 - fit.terms["keypoints_2d"][0]))
+            hands = [self.hand_state(h, res) for h in chosen.hands]
         s, r, t = res["object_pose_refined"]
         pred = res["class_predicted"]
         name = res["object_class"] if pred is None else f"{pred[0]} (predicted, p={pred[1]:.2f})"
@@ -227,8 +273,35 @@ class FullBodyReconstructor(Reconstructor):
                           scale=np.full(3, s), vertex_contact=res["contact"][N_BODY_V:],
                           confidence=1.0 if pred is None else pred[1])
         return FullBodyResult(stamp_ns=frame.stamp_ns, frame_id=frame.frame_id, frame_index=frame.index,
-                              reconstructor=self.name, bodies=[body], objects=[obj], confidence=1.0,
+                              reconstructor=self.name, bodies=[body, *hands], objects=[obj],
+                              confidence=body.confidence if chosen is not None else 1.0,
                               topologies={BODY_MODEL_ID: self.faces})
+
+    @staticmethod
+    def hand_state(hand, res: dict) -> BodyState:
+        """A detected hand as the fitted body's hand of that side (model id says so)."""
+        side = 0 if hand.side == "left" else 1
+        return BodyState(model_id=f"anny_body/hand_{hand.side}", joints=res["hand_joints"][side],
+                         part=PART_LEFT_HAND if side == 0 else PART_RIGHT_HAND, joint_set="hand21",
+                         confidence=float(hand.score))
+
+
+def _person_fit(frontend: str, mode: str):
+    """Front end + body fitter, or ModelNotAvailable saying what is missing."""
+    from hoi_perception.assets import body_model
+    from hoi_perception.fitting.body_fit import BodyFitter
+    from hoi_perception.fitting.pose_prior import default_pose_prior
+    from hoi_perception.frontend import FrontEndUnavailable
+    from hoi_perception.frontend.factory import make_frontend
+
+    from .person import PersonFit
+
+    try:
+        fe = make_frontend(frontend, mode=mode)
+        prior = default_pose_prior()
+    except (FrontEndUnavailable, FileNotFoundError, ValueError) as exc:
+        raise ModelNotAvailable(f"the person fit cannot run: {exc}") from exc
+    return PersonFit(fe, BodyFitter(body_model(), prior))
 
 
 def build(model_dir: Path, card: dict, **options) -> FullBodyReconstructor:

@@ -9,8 +9,8 @@ frame number for a video or bag (``000123.png``). Any image format; pixels > 127
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -42,14 +42,17 @@ class MaskFolder:
 
 
 class MaskedSource(Source):
-    """A source whose frames carry [person, object] masks (the object last, as the full-body
-    model expects). A frame without both masks is passed on without masks, and ``missing``
-    names it, so the model rejects it with its own message and the run goes on."""
+    """A source whose frames carry [person, object] masks, or [object] without a person folder (the
+    full-body model then takes the person from its front end); the object last, as the model expects.
+    A frame without its masks is passed on without masks, and ``missing`` names it, so the model
+    rejects it with its own message and the run goes on."""
 
-    def __init__(self, source: Source, person_dir: str | Path, object_dir: str | Path) -> None:
+    def __init__(self, source: Source, person_dir: str | Path | None, object_dir: str | Path) -> None:
         self.source = source
-        self.person, self.object = MaskFolder(person_dir, "person"), MaskFolder(object_dir, "object")
-        self.description = f"{source.description} with masks from {self.person.path} and {self.object.path}"
+        self.person = MaskFolder(person_dir, "person") if person_dir else None
+        self.object = MaskFolder(object_dir, "object")
+        folders = [str(m.path) for m in (self.person, self.object) if m is not None]
+        self.description = f"{source.description} with masks from {' and '.join(folders)}"
         self.missing: list[str] = []
 
     def __len__(self) -> int:
@@ -71,17 +74,17 @@ class MaskedSource(Source):
     def __iter__(self) -> Iterator[Frame]:
         for frame in self.source:
             name = self.frame_name(frame)
-            person, obj = self.person.load(name), self.object.load(name)
-            if person is None or obj is None:
+            masks = [m.load(name) for m in (self.person, self.object) if m is not None]
+            if any(m is None for m in masks):
                 self.missing.append(name)
                 yield frame
                 continue
             h, w = frame.image.shape[:2]
-            if person.shape != (h, w) or obj.shape != (h, w):
+            if any(m.shape != (h, w) for m in masks):
                 # Frame validation would reject it too; say which file is off.
-                raise SourceError(f"masks for {name} are {person.shape[::-1]} / {obj.shape[::-1]} but the image is "
-                                  f"{w}x{h}")
-            yield dataclasses.replace(frame, masks=np.stack([person, obj]))
+                sizes = " / ".join(f"{m.shape[1]}x{m.shape[0]}" for m in masks)
+                raise SourceError(f"masks for {name} are {sizes} but the image is {w}x{h}")
+            yield dataclasses.replace(frame, masks=np.stack(masks))
 
     def close(self) -> None:
         self.source.close()

@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fx,fy,cx,cy in pixels of the source images, used as given (never rescaled)")
     parser.add_argument("--image-topic", default="", help="image topic to read from a rosbag2")
     parser.add_argument("--person-masks", default="",
-                        help="folder of person masks named like the frames (full body; see pipeline/mask_source.py)")
+                        help="folder of person masks named like the frames (full body, optional: the front end finds "
+                             "the person otherwise; see pipeline/mask_source.py)")
     parser.add_argument("--object-masks", default="", help="folder of object masks named like the frames (full body)")
     parser.add_argument("--record-images", action="store_true", help="also record the input images in the bag")
     parser.add_argument("--markers", action="store_true",
@@ -80,7 +81,7 @@ def _task(args) -> str:
             return str(read_model_card(resolve_model_dir(args.model))["task"])
         except ModelNotAvailable as exc:
             raise CliError(str(exc)) from None
-    return "fullbody" if args.person_masks else "handobject"
+    return "fullbody" if args.object_masks else "handobject"
 
 
 def _intrinsics(args) -> tuple[float, float, float, float] | None:
@@ -156,20 +157,22 @@ def main(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except ValueError as exc:  # e.g. an invalid field of view
         raise CliError(str(exc)) from None
-    if bool(args.person_masks) != bool(args.object_masks):
+    if args.person_masks and not args.object_masks:
         source.close()
-        raise CliError("give both --person-masks and --object-masks (or neither)")
-    if args.person_masks:
+        raise CliError("--person-masks needs --object-masks (the person alone can come from the front end, "
+                       "the object cannot yet)")
+    if args.object_masks:
         from hoi_perception.pipeline.mask_source import MaskedSource
 
         try:
-            source = MaskedSource(source, args.person_masks, args.object_masks)
+            source = MaskedSource(source, args.person_masks or None, args.object_masks)
         except SourceError as exc:
             source.close()
             raise CliError(str(exc)) from None
     elif args.task == "fullbody":
-        print("hoi-perception run: the full-body model needs person and object masks per frame; give "
-              "--person-masks and --object-masks (frames without them are rejected)", file=sys.stderr)
+        print("hoi-perception run: the full-body model needs the object's mask per frame (--object-masks; the "
+              "person comes from the front end, or from --person-masks); frames without it are rejected",
+              file=sys.stderr)
 
     out = args.out
     try:

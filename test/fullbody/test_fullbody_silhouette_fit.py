@@ -89,7 +89,8 @@ def test_reconstructor_option_brings_the_object_onto_its_mask(fullbody_frame):
     asset = object_library().get("003_cracker_box")
     iou = {}
     for fit in (False, True):
-        recon = load_reconstructor("fullbody", "fullbody", object_class="003_cracker_box", silhouette_fit=fit)
+        recon = load_reconstructor("fullbody", "fullbody", object_class="003_cracker_box", silhouette_fit=fit,
+                                   person_fit=False)
         obj = recon.reconstruct(frame).objects[0]
         r = Rotation.from_quat(obj.pose.orientation).as_matrix()
         v = obj.scale[0] * asset.vertices @ r.T + obj.pose.position

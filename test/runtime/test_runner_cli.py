@@ -273,13 +273,39 @@ def test_run_fullbody_with_mask_folders(tmp_path, behave_folder):
     np.testing.assert_allclose(clip.frames[0].body.vertex_contact, body.vertex_contact, atol=1e-6)
 
 
+def test_run_fullbody_with_object_masks_only_takes_the_person_from_the_front_end(tmp_path, behave_folder):
+    """No person masks: the front end finds the person; the bag holds the same body as the reconstructor
+    run in-process on the frame with its object mask alone."""
+    import json
+
+    from hoi_perception.pipeline.mask_source import MaskedSource
+    from hoi_perception.pipeline.sources import open_source
+    from hoi_perception.pipeline.stages import load_reconstructor
+
+    pytest.importorskip("mediapipe")
+    d, names = behave_folder(masked=1)
+    p = run("--source", d / "img", "--object-masks", d / "mask_o", "--out", tmp_path / "o", "--no-progress",
+            "--max-frames", "2", timeout=300)
+    assert p.returncode == 0, p.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["task"] == "fullbody" and report["results"] == 1 and report["frames_without_masks"] == [names[1]]
+    source = MaskedSource(open_source(str(d / "img"), hfov_deg=60.0), None, d / "mask_o")
+    frame = next(iter(source))
+    source.close()
+    assert frame.masks.shape[0] == 1
+    exp = load_reconstructor("fullbody", "fullbody").reconstruct(frame).bodies[0]
+    body = _bag_messages(tmp_path / "o" / "bag", "/hoi/fullbody")[0].bodies[0]
+    np.testing.assert_allclose(body.joints.reshape(-1, 3), exp.joints, atol=1e-4)
+    np.testing.assert_allclose(body.pose_params, exp.pose_params, atol=1e-4)
+
+
 def test_run_fullbody_mask_folder_errors(tmp_path, behave_folder):
     import cv2
 
     d, _ = behave_folder()
     common = ["--task", "fullbody", "--source", d / "img", "--no-progress"]
     p = run(*common, "--person-masks", d / "mask_h", "--out", tmp_path / "a")
-    assert p.returncode == 2 and "give both --person-masks and --object-masks" in p.stderr
+    assert p.returncode == 2 and "--person-masks needs --object-masks" in p.stderr
     p = run(*common, "--person-masks", d / "mask_h", "--object-masks", d / "nope", "--out", tmp_path / "b")
     assert p.returncode == 2 and "object mask folder" in p.stderr and "does not exist" in p.stderr
     f = next((d / "mask_o").glob("*.jpg"))

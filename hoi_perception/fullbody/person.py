@@ -1,0 +1,104 @@
+"""The person side of the full-body pipeline on a plain camera: the front end finds the people and
+their hands, one person is chosen, and the anny body is fitted to that person's keypoints and mask,
+starting from the network's body (its shape) and the detector's 3D pose.
+
+Which person: the one whose mask (or box) holds most of the object mask, grown by a tenth of the
+person's height, so a hand on the object counts; the largest person when none touches it. The
+choice and its reason travel with the result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from hoi_perception.fitting.body_fit import BodyEvidence, BodyFitter
+from hoi_perception.fitting.solver import FitResult
+from hoi_perception.frontend.interface import Detections, FrontEnd
+from hoi_perception.geometry import matrix_to_rot6d
+from hoi_perception.pipeline.types import InputError
+
+MASK_LEVEL = 0.5  # the detector's person-mask probability taken as "person"
+
+
+@dataclass
+class ChosenPerson:
+    detections: Detections
+    index: int
+    reason: str
+    mask: np.ndarray  # bool (H, W)
+
+    @property
+    def person(self):
+        return self.detections.people[self.index]
+
+    @property
+    def hands(self):
+        return [h for h in self.detections.hands if h.person == self.index]
+
+
+def _person_region(det: Detections, i: int) -> np.ndarray:
+    mask = det.person_mask(i, MASK_LEVEL)
+    if mask is not None and mask.any():
+        return mask
+    h, w = det.image_size
+    region = np.zeros((h, w), bool)
+    x0, y0, x1, y1 = det.people[i].box.astype(int)
+    region[max(y0, 0):y1 + 1, max(x0, 0):x1 + 1] = True
+    return region
+
+
+def choose_person(det: Detections, object_mask: np.ndarray | None) -> tuple[int, str]:
+    """Index of the person the object belongs to (or the largest) and why."""
+    regions = [_person_region(det, i) for i in range(len(det.people))]
+    areas = [int(r.sum()) for r in regions]
+    if len(det.people) == 1:
+        return 0, "the only person found"
+    if object_mask is not None and object_mask.any():
+        touch = []
+        for p, region in zip(det.people, regions):
+            grow = max(3, int(0.1 * p.height_px)) | 1
+            near = cv2.dilate(region.astype(np.uint8), np.ones((grow, grow), np.uint8)) > 0
+            touch.append(int((near & object_mask).sum()))
+        best = int(np.argmax(touch))
+        if touch[best] > 0:
+            return best, f"touches the object ({len(det.people)} people found)"
+    best = int(np.argmax(areas))
+    return best, f"the largest of {len(det.people)} people (none touches the object)"
+
+
+class PersonFit:
+    """Front end + body fitter for one stream."""
+
+    def __init__(self, frontend: FrontEnd, fitter: BodyFitter) -> None:
+        self.frontend, self.fitter = frontend, fitter
+
+    def find(self, image: np.ndarray, object_mask: np.ndarray | None) -> ChosenPerson:
+        det = self.frontend.detect(image)
+        if not det.people:
+            raise InputError("no person found by the front end: no full-body result")
+        i, reason = choose_person(det, object_mask)
+        return ChosenPerson(det, i, reason, _person_region(det, i))
+
+    def fit(self, chosen: ChosenPerson, camera: np.ndarray, network: dict | None, person_mask: np.ndarray,
+            object_mask: np.ndarray | None) -> FitResult:
+        """The body fitted to the chosen person; the network's shape is the start and the shape prior's
+        reference, the detector's world landmarks give the start pose."""
+        shape = None if network is None else torch.as_tensor(network["body_shape"], dtype=torch.float32)[None]
+        start = self.fitter.start_from_landmarks(chosen.person, camera, shape)
+        ev = BodyEvidence(chosen.person, chosen.hands, person_mask, object_mask)
+        return self.fitter.fit(ev, camera, start)
+
+    def reset(self) -> None:
+        self.frontend.reset()
+
+
+def fitted_outputs(fit: FitResult) -> dict:
+    """The fit in the network's output names (6D rotations), so results are built one way."""
+    p, o = fit.params, fit.output
+    return {"body_shape": p.shape[0].numpy(), "body_pose": matrix_to_rot6d(p.pose[0]).numpy(),
+            "body_global_orient": matrix_to_rot6d(p.global_orient[0]).numpy(), "body_transl": p.transl[0].numpy(),
+            "joints": o.joints[0].numpy(), "hand_joints": o.hand_joints[0].numpy(),
+            "body_vertices_full": o.vertices[0].numpy()}
