@@ -11,8 +11,16 @@ one pose per keyframe and the newest frame's hand joints. Bad input never crashe
 * the first frame (one frame only): None, "buffer filling" logged;
 * a frame of another size or camera than the buffer: the buffer restarts from it (logged);
 * the object not visible (left the frame): the frame is not buffered, None, logged;
-* no hand visible: the object is still published, `hands` is empty, logged; a visible hand carries its
-  joints and the anny hand mesh fitted to them (`hand_mesh.py`);
+* no hand visible: the object is still published, `hands` is empty, logged;
+* with ``hand_fit`` (card field or option): the front end (`hoi_perception.frontend`) looks at every
+  reconstructed frame; each hand it finds is fitted with the anny hand of its detected side and
+  published instead of the network's hand (`hands_from_frontend.py`, model id ``anny_hand_<side>``);
+  where it finds none, the network's hand is published as below, with model id ``hand21``. A frame
+  is reconstructed only while the front end has seen a hand or a person in the last
+  `keyframe_window_s`: the network's own masks are no evidence (it finds an object in noise), so
+  without a detection the frame is not buffered and InputError says why;
+* without ``hand_fit``, the network's hand carries its joints and the anny hand mesh fitted to them
+  (`hand_mesh.py`), model id ``anny_hand_<card hand_side>``;
 * a clip longer than the buffer: the oldest keyframe drops out (rolling);
 * an empty predicted shape: InferenceError with the reason (never an empty mesh).
 
@@ -35,6 +43,7 @@ from hoi_perception.pipeline.types import (
     BodyState,
     Frame,
     HandObjectResult,
+    InputError,
     Mesh,
     ObjectState,
     Pose,
@@ -65,7 +74,8 @@ class HandObjectReconstructor(Reconstructor):
     def __init__(self, model_dir: Path, card: dict, backend: str = "onnxruntime", keyframes: int | None = None,
                  refine: str | bool = "silhouette", threads: int = 1, depth_mode: str = "shared",
                  hand_mesh_iters: int = 10, flip_average: bool | None = None, device: str | None = None,
-                 keyframe_window_s: float = KEYFRAME_WINDOW_S):
+                 keyframe_window_s: float = KEYFRAME_WINDOW_S, hand_fit: bool | None = None,
+                 frontend: str = "mediapipe", frontend_mode: str = "video"):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
         if not keyframe_window_s > 0:
@@ -92,6 +102,15 @@ class HandObjectReconstructor(Reconstructor):
 
             self.hand_fitter = HandMeshFitter(self.hand_side, iters=hand_mesh_iters)
         self.hand_model_id = f"anny_hand_{self.hand_side}"
+        # the front end's hands, fitted with the anny hand of their side (older cards: the network's hand only)
+        self.frontend_hands = None
+        if bool(card.get("hand_fit", False)) if hand_fit is None else bool(hand_fit):
+            from .hands_from_frontend import NETWORK_HAND_ID, FrontEndHands
+
+            self.frontend_hands = FrontEndHands(frontend, frontend_mode)
+            self.hand_model_id = NETWORK_HAND_ID  # says the source: the fitted hands are anny_hand_<side>
+        self._seen_key = None  # the camera and size the front end is tracking in
+        self._evidence_ns: int | None = None  # stamp of the newest frame the front end saw a hand or a person in
         self.messages: list[str] = []  # the latest reasons for no/partial results (also logged)
         self.last_clip = None
 
@@ -101,6 +120,9 @@ class HandObjectReconstructor(Reconstructor):
 
     def reset(self) -> None:
         self.buffer.clear()
+        self._seen_key = self._evidence_ns = None
+        if self.frontend_hands is not None:
+            self.frontend_hands.reset()
 
     def _say(self, msg: str) -> None:
         self.messages.append(msg)
@@ -132,8 +154,64 @@ class HandObjectReconstructor(Reconstructor):
             self.buffer.popleft()
         self.buffer.append((key, frame, img, k, depth))
 
+    def _look(self, frame: Frame):
+        """The front end's detections in the newest frame (None without ``hand_fit``). Raises InputError,
+        and unbuffers the frame, when it has seen no hand and no person within the keyframe window."""
+        if self.frontend_hands is None:
+            return None
+        key = self.buffer[-1][0]
+        if key != self._seen_key:  # another camera or size: nothing to track across, no evidence yet
+            self.frontend_hands.reset()
+            self._seen_key, self._evidence_ns = key, None
+        det = self.frontend_hands.detect(frame.image)
+        if det.hands or det.people:
+            self._evidence_ns = frame.stamp_ns
+        # a detection stays evidence for as long as its frame may stay a keyframe (a tracker misses frames)
+        if self._evidence_ns is None or not 0 <= frame.stamp_ns - self._evidence_ns <= self.window_ns:
+            self.buffer.pop()
+            raise InputError(f"frame {frame.index}: the front end found no hand and no person in the last "
+                             f"{self.window_ns / 1e9:.1f} s: no hand-object result (the network's object mask alone "
+                             f"is no evidence: it finds objects in noise)")
+        return det
+
+    def _fitted_hands(self, frame: Frame, det) -> tuple[list[BodyState], dict]:
+        """Each detected hand fitted with the anny hand of its side, one per side."""
+        from .hands_from_frontend import one_per_side
+
+        chosen, dropped = one_per_side(det.hands)
+        if dropped:
+            self._say(f"frame {frame.index}: the front end gave {len(det.hands)} hands for one side; publishing "
+                      f"the best-scoring one")
+        hands, topologies = [], {}
+        for hand in chosen:
+            state = self.frontend_hands.fit(hand, frame.intrinsics.matrix, frame.stamp_ns, self.window_ns)
+            if state is None:
+                self._say(f"frame {frame.index}: the fit of the {hand.side} hand is not finite; not published")
+                continue
+            hands.append(state)
+            topologies[state.model_id] = self.frontend_hands.faces[hand.side]
+        return hands, topologies
+
+    def _network_hand(self, frame: Frame, clip) -> tuple[list[BodyState], dict]:
+        """The network's hand of the newest frame (its side is the card's: the engine's clips hold the
+        object with one hand and the side is not predicted), with the anny hand mesh fitted to its joints."""
+        if not clip.hand_visible[-1]:
+            self._say(f"frame {frame.index}: no hand visible; publishing the object only")
+            return [], {}
+        if self.frontend_hands is not None:
+            self._say(f"frame {frame.index}: the front end found no hand; publishing the network's hand "
+                      f"({self.hand_model_id})")
+        part = PART_RIGHT_HAND if self.hand_side == "right" else PART_LEFT_HAND
+        mesh, topologies = {}, {}
+        if self.hand_fitter is not None:
+            mesh = {"model_id": self.hand_model_id, "vertices": self.hand_fitter.fit(clip.hand_joints[-1]).vertices}
+            topologies[self.hand_model_id] = self.hand_fitter.faces
+        return [BodyState(**{"model_id": "hand21", **mesh}, part=part, track_id=part, joints=clip.hand_joints[-1],
+                          joint_set="hand21", confidence=float(clip.confidence))], topologies
+
     def reconstruct(self, frame: Frame) -> HandObjectResult | None:
         self._buffer(frame)
+        det = self._look(frame)
         if len(self.buffer) < MIN_FRAMES:
             self._say(f"frame {frame.index}: keyframe buffer filling ({len(self.buffer)}/{MIN_FRAMES} frames needed)")
             return None
@@ -151,18 +229,10 @@ class HandObjectReconstructor(Reconstructor):
         for m in clip.messages:
             self._say(f"frame {frame.index}: {m}")
         self.last_clip = clip
-        hands, topologies = [], {}
-        if clip.hand_visible[-1]:
-            # the engine's clips hold the object with one hand; its side is not predicted (right by default)
-            part = PART_RIGHT_HAND if self.hand_side == "right" else PART_LEFT_HAND
-            mesh = {}
-            if self.hand_fitter is not None:
-                mesh = {"model_id": self.hand_model_id, "vertices": self.hand_fitter.fit(clip.hand_joints[-1]).vertices}
-                topologies[self.hand_model_id] = self.hand_fitter.faces
-            hands.append(BodyState(**{"model_id": "hand21", **mesh}, part=part, track_id=part,
-                                   joints=clip.hand_joints[-1], joint_set="hand21", confidence=float(clip.confidence)))
+        if det is not None and det.hands:
+            hands, topologies = self._fitted_hands(frame, det)
         else:
-            self._say(f"frame {frame.index}: no hand visible; publishing the object only")
+            hands, topologies = self._network_hand(frame, clip)
         poses = [_pose(p) for p in clip.poses]
         obj = ObjectState(pose=poses[-1], instance_id=1, class_name="handheld_object",
                           mesh=Mesh(clip.vertices, clip.faces.astype(np.uint32), mesh_id=f"handobject_{frame.index}"),
@@ -179,7 +249,9 @@ def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     """Registry entry point. Options: backend ('onnxruntime' default, 'torch', 'tensorrt'), keyframes,
     refine, threads, depth_mode ('shared' default, 'translation', 'rigid'), hand_mesh_iters (10; 0 = no hand
     mesh), flip_average (the card's by default; false: one network pass per frame, `flip.py`), device
-    ('cpu', 'cuda'; the backend's own by default), keyframe_window_s (2 s)."""
+    ('cpu', 'cuda'; the backend's own by default), keyframe_window_s (2 s), hand_fit (the card's by default:
+    the front end's hands fitted with the anny hand, and its detections as the frames' evidence), frontend
+    ('mediapipe'), frontend_mode ('video' default, 'image')."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
                                    refine=options.get("refine", card.get("refine", "silhouette")),
@@ -187,4 +259,6 @@ def build(model_dir: Path, card: dict, **options) -> Reconstructor:
                                    depth_mode=str(options.get("depth_mode", card.get("depth_icp", "shared"))),
                                    hand_mesh_iters=int(options.get("hand_mesh_iters", card.get("hand_mesh_iters", 10))),
                                    flip_average=options.get("flip_average"), device=options.get("device"),
-                                   keyframe_window_s=float(options.get("keyframe_window_s", KEYFRAME_WINDOW_S)))
+                                   keyframe_window_s=float(options.get("keyframe_window_s", KEYFRAME_WINDOW_S)),
+                                   hand_fit=options.get("hand_fit"), frontend=str(options.get("frontend", "mediapipe")),
+                                   frontend_mode=str(options.get("frontend_mode", "video")))

@@ -25,7 +25,9 @@ MESH_DETAILS = (COMPACT, FULL)
 MESSAGE_VALUE = {COMPACT: 0, FULL: 1}
 
 # body model ids of the shipped reconstructors -> the kind of their vertex subset
-SUBSET_KINDS = {"anny_body": "body", "anny_hand_left": "hand_left", "anny_hand_right": "hand_right"}
+# ("hand21": the hand-object network's own hand, on the right-hand topology; both sides share the indices)
+SUBSET_KINDS = {"anny_body": "body", "anny_hand_left": "hand_left", "anny_hand_right": "hand_right",
+                "hand21": "hand_right"}
 
 
 @dataclasses.dataclass(frozen=True)
