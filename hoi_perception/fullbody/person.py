@@ -4,7 +4,7 @@ starting from the network's body (its shape) and the detector's 3D pose.
 
 Which person: the one whose mask (or box) holds most of the object mask, grown by a tenth of the
 person's height, so a hand on the object counts; the largest person when none touches it. The
-choice and its reason travel with the result.
+body's track_id names the person; the choice and its reason are logged when they change.
 """
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ it the network's class head picks one of its training classes (said in ObjectSta
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,7 @@ from .model import EXPORT_OUTPUTS, N_BODY_V, CrossHOI, ExportWrapper, ModelConfi
 from .preprocess import make_crop
 
 INPUT_NAMES = ("image", "intrinsics", "template")
+log = logging.getLogger("hoi_perception.fullbody")
 BODY_MODEL_ID = "anny_body"
 JOINT_SET = "anny_body22+hands42"
 
@@ -208,6 +210,7 @@ class FullBodyReconstructor(Reconstructor):
         self.faces = body_model().faces.numpy().astype(np.uint32)
         use_fit = bool(card.get("person_fit", False)) if person_fit is None else bool(person_fit)
         self.person = _person_fit(frontend, frontend_mode) if use_fit else None
+        self._choice = ""  # which person is reconstructed and why, as last said
 
     def reconstruct(self, frame: Frame) -> FullBodyResult:
         masks = frame.masks
@@ -223,6 +226,10 @@ class FullBodyReconstructor(Reconstructor):
             res = self.infer.run(frame.image, human, obj, k, self.object_class)
             return self.to_result(frame, res)
         chosen = self.person.find(frame.image, obj)
+        choice = f"person track {chosen.person.track_id}: {chosen.reason}"
+        if choice != self._choice:  # said once per change, not per frame
+            log.info("full body: reconstructing %s", choice)
+            self._choice = choice
         if human is None:
             human = chosen.mask
         res = self.infer.run(frame.image, human, obj, k, self.object_class, fit_object=False)
@@ -237,6 +244,7 @@ class FullBodyReconstructor(Reconstructor):
         return self.to_result(frame, res, chosen, fit)
 
     def reset(self) -> None:
+        self._choice = ""
         if self.person is not None:
             self.person.reset()
 
