@@ -78,8 +78,8 @@ class Detections:
 
 
 class FrontEnd(abc.ABC):
-    """A person and hand detector. ``mode`` "video" tracks across calls (a stream); "image" treats
-    every call as an unrelated photo. Not thread-safe: one instance per stream."""
+    """A person and hand detector. ``mode`` "video" keeps track ids across calls (a stream); "image"
+    treats every call as an unrelated photo. Not thread-safe: one instance per stream."""
 
     name: str = "frontend"
     person_keypoint_names: tuple[str, ...] = ()
