@@ -1,0 +1,320 @@
+"""Real cameras: the person and hand side measured on the real data in ../shared/data.
+
+    hoi-perception bench real [--parts frames,hands,parkour] [--sheets DIR] [--json]
+
+* frames: the 12 BEHAVE/COCO photos with only their object masks given (the person comes from the
+  front end). Per item: IoU of the projected body with the true person mask, share of the body's
+  22 joints (projected) inside that mask, 2D gap of the fitted body's keypoints to the front end's
+  (px, and share of the person's height), seconds per frame. The same figures for the network alone
+  given both true masks (the path without the front end), paired per frame. Intrinsics are a
+  field-of-view guess (90 deg BEHAVE Kinect, 60 deg COCO).
+* hands: the six phone videos, every 6th of the first 120 frames: share of frames with a hand, 2D
+  gap of the fitted anny hand's 21 joints to the front end's landmarks (px at 720p), seconds.
+* parkour: ../shared/data/video/parkour_dev (Vicon joints): Procrustes-aligned MPJPE of 12 joints
+  (hips, knees, ankles, shoulders, elbows, wrists) per frame of the fitted body, against the front
+  end's own world landmarks; per video and the mean of the videos' means; seconds per frame.
+
+``--sheets DIR`` writes front and side views per item to look at (they show dataset images: keep
+them out of the repository). Figures: docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from hoi_perception.paths import shared_data_dir
+
+PARKOUR_JOINTS = ("l_hip", "l_knee", "l_ankle", "r_hip", "r_knee", "r_ankle", "l_shoulder", "l_elbow", "l_wrist",
+                  "r_shoulder", "r_elbow", "r_wrist")
+ANNY_OF = {"l_hip": "left_hip", "l_knee": "left_knee", "l_ankle": "left_ankle", "r_hip": "right_hip",
+           "r_knee": "right_knee", "r_ankle": "right_ankle", "l_shoulder": "left_shoulder", "l_elbow": "left_elbow",
+           "l_wrist": "left_wrist", "r_shoulder": "right_shoulder", "r_elbow": "right_elbow", "r_wrist": "right_wrist"}
+HAND_STRIDE, HAND_FRAMES = 6, 120
+
+
+def _mean_se(x) -> tuple[float, float]:
+    x = np.asarray(x, np.float64)
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
+
+
+def _body_output(body, model):
+    """Re-pose the published body from its parameters (what a consumer of the message can do)."""
+    from hoi_perception.body.interface import BodyParams
+    from hoi_perception.geometry import to_matrix
+
+    rot = torch.as_tensor(body.root_pose.rotation_matrix(), dtype=torch.float32)[None]
+    params = BodyParams(shape=torch.as_tensor(body.shape_params, dtype=torch.float32)[None],
+                        pose=torch.as_tensor(body.pose_params, dtype=torch.float32).reshape(1, -1, 3),
+                        global_orient=to_matrix(rot, batch_dims=1),
+                        transl=torch.as_tensor(body.root_pose.position, dtype=torch.float32)[None])
+    with torch.no_grad():
+        return model(params, keypoints=True)
+
+
+# -- the 12 photos ------------------------------------------------------------------------------
+def frames_part(sheets: Path | None) -> dict:
+    from hoi_perception.assets import body_model
+    from hoi_perception.fitting.body_fit import BODY_KEYPOINTS
+    from hoi_perception.frontend.factory import make_frontend
+    from hoi_perception.fullbody.training.real_images import (
+        BEHAVE_TO_TEMPLATE,
+        _read_image,
+        _read_mask,
+        find_items,
+        rasterize,
+        side_view,
+    )
+    from hoi_perception.metrics import mask_iou
+    from hoi_perception.pipeline.stages import load_reconstructor
+    from hoi_perception.pipeline.types import CameraIntrinsics, Frame
+    from hoi_perception.raster import pinhole_project
+
+    root = shared_data_dir() / "images" / "hoi_noncommercial"
+    items = [it for name in ("behave_frames_contho", "coco_hdm", "coco_chore_117377") for it in find_items(root / name)]
+    model = body_model()
+    faces = model.faces.numpy()
+    front = make_frontend(mode="image")  # for the keypoint gap: the same detector, run apart
+    recons: dict = {}
+    rows = []
+    for it in items:
+        bgr = _read_image(it["image"])
+        rgb = np.ascontiguousarray(bgr[..., ::-1])
+        h, w = rgb.shape[:2]
+        hm, om = (_resize(_read_mask(it[k]), (h, w)) for k in ("human", "object"))
+        k = CameraIntrinsics.from_fov(w, h, 90.0 if it["kind"] == "behave" else 60.0)
+        template = BEHAVE_TO_TEMPLATE.get(it["object_name"]) if it["object_name"] else None
+        for path in ("fit", "network"):
+            key = (path, template)
+            if key not in recons:
+                recons[key] = load_reconstructor("fullbody", "fullbody", object_class=template,
+                                                 person_fit=path == "fit", frontend_mode="image")
+        t0 = time.perf_counter()
+        fit = recons[("fit", template)].reconstruct(Frame(rgb, 0, "camera", k, masks=om[None]))
+        seconds = time.perf_counter() - t0
+        net = recons[("network", template)].reconstruct(Frame(rgb, 0, "camera", k, masks=np.stack([hm, om])))
+        row = {"id": it["id"], "seconds": seconds}
+        det = front.detect(rgb)
+        for name, res in (("fit", fit), ("network", net)):
+            body = res.bodies[0]
+            out = _body_output(body, model)
+            v = out.vertices[0].numpy()
+            sil = rasterize(pinhole_project(v, k.matrix, 1e-3), faces, (h, w))
+            j2 = pinhole_project(out.joints[0].numpy(), k.matrix, 1e-3).round().astype(int)
+            inside = [bool(hm[y, x]) if 0 <= x < w and 0 <= y < h else False for x, y in j2]
+            row[f"{name}_iou"] = mask_iou(sil, hm)
+            row[f"{name}_joints_inside"] = float(np.mean(inside))
+            if det.people:
+                p = max(det.people, key=lambda q: (_box_overlap(q.box, hm)))
+                names = [n for n in BODY_KEYPOINTS if n in p.keypoint_names]
+                kp = pinhole_project(out.keypoints[0].numpy(), k.matrix, 1e-3)
+                mi = [model.keypoint_names.index(BODY_KEYPOINTS[n]) for n in names]
+                di = [p.index(n) for n in names]
+                vis = p.visibility[di] >= 0.5
+                gap = np.linalg.norm(kp[mi] - p.keypoints[di], axis=1)[vis]
+                row[f"{name}_gap_px"] = float(gap.mean())
+                row[f"{name}_gap_height"] = float(gap.mean() / max(p.height_px, 1.0))
+            if name == "fit":
+                row["person_choice"] = f"track {body.track_id}"
+                if sheets is not None:
+                    _sheet(sheets / f"{it['id']}.png", bgr, v, faces, sil, hm, j2, k, res, side_view)
+        rows.append(row)
+        print(f"{row['id']}: body IoU {row['fit_iou']:.3f} (network with both masks {row['network_iou']:.3f}); "
+              f"joints inside {row['fit_joints_inside']:.2f} ({row['network_joints_inside']:.2f}); "
+              f"keypoint gap {row.get('fit_gap_px', float('nan')):.1f} px; {seconds:.2f} s", flush=True)
+    front.close()
+    return _summary(rows, ("iou", "joints_inside", "gap_px", "gap_height"))
+
+
+def _box_overlap(box, mask) -> int:
+    x0, y0, x1, y1 = np.asarray(box, int)
+    return int(mask[max(y0, 0):y1 + 1, max(x0, 0):x1 + 1].sum())
+
+
+def _resize(mask: np.ndarray, size) -> np.ndarray:
+    h, w = size
+    if mask.shape == (h, w):
+        return mask
+    return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def _sheet(path: Path, bgr, v, faces, sil, hm, j2, k, res, side_view) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h, w = bgr.shape[:2]
+    img = bgr.copy()
+    img[sil] = (0.45 * img[sil] + 0.55 * np.array([200, 120, 60])).astype(np.uint8)
+    contours, _ = cv2.findContours(hm.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(img, contours, -1, (255, 255, 0), max(1, w // 400))
+    for x, y in j2:
+        cv2.circle(img, (int(x), int(y)), max(2, w // 300), (0, 255, 0), -1)
+    scale = 512 / max(h, w)
+    img = cv2.resize(img, (int(w * scale), int(h * scale)))
+    obj = res.objects[0]
+    from hoi_perception.assets import object_library
+
+    asset = object_library().get(obj.template_id)
+    ov = float(obj.scale[0]) * asset.vertices @ obj.pose.rotation_matrix().T + obj.pose.position
+    side = side_view(v, ov, faces, asset.faces, size=img.shape[0])
+    cv2.imwrite(str(path), np.concatenate([img, side], axis=1))
+
+
+def _summary(rows: list[dict], metrics) -> dict:
+    from hoi_perception.metrics import paired_difference_by_name
+
+    out = {"items": rows, "n": len(rows)}
+    for name in ("fit", "network"):
+        for m in metrics:
+            vals = [r[f"{name}_{m}"] for r in rows if f"{name}_{m}" in r]
+            if vals:
+                out[f"{name}_{m}"] = _mean_se(vals)
+    both = [m for m in metrics if all(f"fit_{m}" in r and f"network_{m}" in r for r in rows)]
+    if len(rows) > 1 and both:
+        a = np.array([[r[f"fit_{m}"] for m in both] for r in rows])
+        b = np.array([[r[f"network_{m}"] for m in both] for r in rows])
+        out["fit_minus_network"] = paired_difference_by_name(a, b, both)
+    out["seconds"] = _mean_se([r["seconds"] for r in rows])
+    return out
+
+
+# -- hands on the phone videos ------------------------------------------------------------------
+def hands_part(sheets: Path | None) -> dict:
+    from hoi_perception.body.anny_model import AnnyBodyModel
+    from hoi_perception.fitting.hand_fit import HandFitter
+    from hoi_perception.frontend.factory import make_frontend
+    from hoi_perception.pipeline.types import CameraIntrinsics
+    from hoi_perception.raster import pinhole_project
+
+    fitter = HandFitter({s: AnnyBodyModel(f"hand_{s}") for s in ("left", "right")})
+    videos = sorted((shared_data_dir() / "video" / "hand_object_wild").glob("*.mp4"))
+    per_video = []
+    for video in videos:
+        front = make_frontend(mode="video", max_people=1)
+        cap = cv2.VideoCapture(str(video))
+        seen = with_hand = 0
+        gaps, secs, sides = [], [], set()
+        for i in range(HAND_FRAMES):
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = np.ascontiguousarray(bgr[..., ::-1])
+            det = front.detect(rgb)  # every frame: the tracker follows the stream as a node's would
+            if i % HAND_STRIDE:
+                continue
+            seen += 1
+            if not det.hands:
+                continue
+            with_hand += 1
+            h, w = rgb.shape[:2]
+            k = CameraIntrinsics.from_fov(w, h, 60.0).matrix
+            for hand in det.hands:
+                t0 = time.perf_counter()
+                res = fitter.fit(hand, k)
+                secs.append(time.perf_counter() - t0)
+                uv = pinhole_project(res.output.joints[0].numpy(), k, 1e-3)
+                gaps.append(float(np.linalg.norm(uv - hand.keypoints, axis=1).mean() * 720.0 / min(h, w)))
+                sides.add(f"{hand.side} ({hand.side_from})")
+        cap.release()
+        front.close()
+        row = {"video": video.name, "frames": seen, "with_hand": with_hand,
+               "gap_px_720p": float(np.mean(gaps)) if gaps else None, "seconds": float(np.mean(secs)) if secs else None,
+               "sides": sorted(sides)}
+        per_video.append(row)
+        print(f"{video.name}: hand in {with_hand}/{seen} frames; fitted joints {row['gap_px_720p'] or float('nan'):.1f} px "
+              f"from the landmarks (720p); sides {', '.join(row['sides']) or '-'}", flush=True)
+    gaps = [r["gap_px_720p"] for r in per_video if r["gap_px_720p"] is not None]
+    return {"videos": per_video, "videos_with_hand": len(gaps), "gap_px_720p": _mean_se(gaps) if gaps else None}
+
+
+# -- parkour: Vicon joints ------------------------------------------------------------------------
+def parkour_part(sheets: Path | None, stride: int = 2) -> dict:
+    from hoi_perception.assets import body_model
+    from hoi_perception.body.joints import BODY_JOINTS
+    from hoi_perception.fitting.body_fit import BodyEvidence, BodyFitter
+    from hoi_perception.fitting.pose_prior import default_pose_prior
+    from hoi_perception.frontend.factory import make_frontend
+    from hoi_perception.metrics import pa_mpjpe
+    from hoi_perception.pipeline.types import CameraIntrinsics
+
+    root = shared_data_dir() / "video" / "parkour_dev"
+    gt = np.load(root / "ground_truth.npz")
+    names = [str(n) for n in gt["joint_names"]]
+    gi = [names.index(n) for n in PARKOUR_JOINTS]
+    ai = [BODY_JOINTS.index(ANNY_OF[n]) for n in PARKOUR_JOINTS]
+    fitter = BodyFitter(body_model(), default_pose_prior())
+    per_video = []
+    for video in sorted(root.glob("*.mp4")):
+        joints = gt[f"{video.stem}__joint_3d_positions"]
+        usable = len(joints) - 3  # the dataset's own pairing: frame i <-> index i for i < N - 3
+        front = make_frontend(mode="video", max_people=1, max_hands=0)
+        cap = cv2.VideoCapture(str(video))
+        fit_err, mp_err, secs, missed = [], [], [], 0
+        for i in range(usable):
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = np.ascontiguousarray(bgr[..., ::-1])
+            det = front.detect(rgb)
+            if i % stride:
+                continue
+            if not det.people:
+                missed += 1
+                continue
+            p = det.people[0]
+            h, w = rgb.shape[:2]
+            k = CameraIntrinsics.from_fov(w, h, 60.0).matrix
+            t0 = time.perf_counter()
+            res = fitter.fit(BodyEvidence(p, [], det.person_mask(0)), k)  # per frame: no smoothing over time
+            secs.append(time.perf_counter() - t0)
+            g = joints[i][gi]
+            fit_err.append(pa_mpjpe(res.output.joints[0].numpy()[ai], g))
+            mp = [p.index(n) for n in ("left_hip", "left_knee", "left_ankle", "right_hip", "right_knee", "right_ankle",
+                                       "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow",
+                                       "right_wrist")]
+            mp_err.append(pa_mpjpe(p.world[mp], g))
+        cap.release()
+        front.close()
+        row = {"video": video.stem, "frames": len(fit_err), "missed": missed,
+               "fit_pa_mpjpe_mm": float(np.mean(fit_err)), "frontend_pa_mpjpe_mm": float(np.mean(mp_err)),
+               "fit_minus_frontend_mm": _mean_se(np.array(fit_err) - np.array(mp_err)),
+               "seconds": float(np.mean(secs))}
+        per_video.append(row)
+        print(f"{video.stem}: PA-MPJPE fitted body {row['fit_pa_mpjpe_mm']:.1f} mm, front end's world landmarks "
+              f"{row['frontend_pa_mpjpe_mm']:.1f} mm ({row['frames']} frames, {missed} without a person); "
+              f"{row['seconds']:.2f} s per frame", flush=True)
+    fit_means = [r["fit_pa_mpjpe_mm"] for r in per_video]
+    mp_means = [r["frontend_pa_mpjpe_mm"] for r in per_video]
+    return {"videos": per_video, "fit_pa_mpjpe_mm": _mean_se(fit_means), "frontend_pa_mpjpe_mm": _mean_se(mp_means),
+            "fit_minus_frontend_mm": _mean_se(np.array(fit_means) - np.array(mp_means))}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--parts", default="frames,hands,parkour")
+    ap.add_argument("--sheets", default=None, help="folder for front/side overlay sheets (not for the repository)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    sheets = Path(args.sheets) if args.sheets else None
+    parts = {"frames": frames_part, "hands": hands_part, "parkour": parkour_part}
+    unknown = set(args.parts.split(",")) - set(parts)
+    if unknown:
+        raise SystemExit(f"unknown parts {sorted(unknown)}; choose from {sorted(parts)}")
+    out = {}
+    for name in args.parts.split(","):
+        print(f"== {name}", flush=True)
+        out[name] = parts[name](sheets)
+        summary = {k: v for k, v in out[name].items() if k not in ("items", "videos")}
+        print(json.dumps(summary, indent=1))
+    if args.json:
+        print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
