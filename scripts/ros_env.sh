@@ -30,6 +30,10 @@ for _hoi_pkg in hoi_msgs hoi_perception; do
     && _hoi_prepend PYTHONPATH "$_hoi_prefix/lib/python${_hoi_pyver}/site-packages"
   [ -d "$_hoi_prefix/lib/$_hoi_pkg" ] && _hoi_prepend PATH "$_hoi_prefix/lib/$_hoi_pkg"
 done
+# The shared real data beside the checkout, for code imported from the install/ copy (whose own
+# location says nothing about where the checkout is).
+[ -z "${HOI_SHARED_DATA:-}" ] && [ -d "$_hoi_repo/../shared/data" ] \
+  && export HOI_SHARED_DATA="$(cd "$_hoi_repo/../shared/data" && pwd)"
 # The wheels ship only Fast DDS.
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
 unset -f _hoi_prepend

@@ -28,7 +28,18 @@ import numpy as np
 
 from hoi_perception.paths import REPO_ROOT, shared_data_dir
 
-INSTALL = REPO_ROOT / "install" / "hoi_perception"
+
+
+def _install_prefix() -> Path:
+    """The colcon install of hoi_perception: from the ROS environment (this module may itself be the
+    install's copy, whose REPO_ROOT is inside install/), else the checkout's install/."""
+    for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep):
+        if p and (Path(p) / "lib" / "hoi_perception").is_dir():
+            return Path(p)
+    return REPO_ROOT / "install" / "hoi_perception"
+
+
+INSTALL = _install_prefix()
 WARM_UP_S = 20.0
 
 
