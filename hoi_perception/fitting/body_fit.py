@@ -86,7 +86,6 @@ class BodyFitter:
         names = list(model.pose_joint_names)
         self.body_joints = [names.index(n) for n in BODY_POSE_JOINTS]
         self.finger_joints = {side: [names.index(f"{side}_{n}") for n in HAND_POSE_JOINTS] for side in ("left", "right")}
-        self.wrist_joints = {side: names.index(f"{side}_wrist") for side in ("left", "right")}
 
     # -- evidence -> terms -----------------------------------------------------------------
     def _matches(self, person: PersonDetection) -> tuple[list[int], list[int]]:
@@ -132,7 +131,8 @@ class BodyFitter:
 
     # -- start -------------------------------------------------------------------------------
     def start_from_landmarks(self, p: PersonDetection, camera: np.ndarray, shape=None) -> BodyParams:
-        """Rest pose turned onto the world landmarks' torso and placed at the weak-perspective depth."""
+        """The rest body turned onto the world landmarks' torso, its limbs swung onto theirs, placed at the
+        weak-perspective depth; ``shape`` (e.g. the network's) replaces the mid shape."""
         model = self.model
         rest = model.rest_params(1, shape)
         with torch.no_grad():

@@ -4,7 +4,8 @@
 Card fields used: weights_torch (fp16 safetensors), weights_onnx, config (model config dict),
 classes (object ids of the class head, in order), backend (default onnxruntime), threads,
 flip_average (average in a pass on the mirrored crop, `flip.py`; default false), silhouette_fit
-(move the object onto the given object mask, `silhouette_fit.py`; default false).
+(move the object onto the given object mask, `silhouette_fit.py`; default false), person_fit (the
+body fitted to the front end's person, `person.py`; default false).
 
 Frame.masks: the LAST mask is the object; the union of the others, when there are others, is the
 person (so [person, object] and the data engine's [body, left hand, right hand, object] work).
@@ -12,9 +13,10 @@ With ``person_fit`` (card field or option; default on where the card says so) th
 (`hoi_perception.frontend`) finds the people and hands, the person the object belongs to is
 chosen, its mask is used where none is given, and the anny body is fitted to its keypoints, mask
 and hands (`person.py`, `hoi_perception.fitting`): a frame with no person gives no result. Without
-it, both masks must be given and the network's body is published as it comes. The object class is the `object_class` option (an object library id, e.g. a
-template the person is known to handle, as on BEHAVE where the object name is given); without
-it the network's class head picks one of its training classes (said in ObjectState.class_name).
+it, both masks must be given and the network's body is published as it comes. The object class is
+the `object_class` option (an object library id, e.g. a template the person is known to handle, as
+on BEHAVE where the object name is given); without it the network's class head picks one of its
+training classes (said in ObjectState.class_name).
 """
 from __future__ import annotations
 
@@ -273,7 +275,7 @@ class FullBodyReconstructor(Reconstructor):
             body.track_id = int(chosen.person.track_id)
             # detection score, lowered by how far the fitted keypoints stay from the detected ones
             body.confidence = float(chosen.person.score * (1.0 - fit.terms["keypoints_2d"][0]))
-            hands = [self.hand_state(h, res) for h in chosen.hands]
+            hands = [self.hand_state(h, res, fit) for h in chosen.hands]
         s, r, t = res["object_pose_refined"]
         pred = res["class_predicted"]
         name = res["object_class"] if pred is None else f"{pred[0]} (predicted, p={pred[1]:.2f})"
@@ -286,12 +288,14 @@ class FullBodyReconstructor(Reconstructor):
                               topologies={BODY_MODEL_ID: self.faces})
 
     @staticmethod
-    def hand_state(hand, res: dict) -> BodyState:
-        """A detected hand as the fitted body's hand of that side (model id says so)."""
+    def hand_state(hand, res: dict, fit) -> BodyState:
+        """A detected hand as the fitted body's hand of that side (model id says so); confidence: the
+        detection's score, lowered by the fitted fingers' robust residual."""
         side = 0 if hand.side == "left" else 1
+        residual = fit.terms.get(f"hand_{hand.side}_2d", [0.0])[0]
         return BodyState(model_id=f"anny_body/hand_{hand.side}", joints=res["hand_joints"][side],
                          part=PART_LEFT_HAND if side == 0 else PART_RIGHT_HAND, joint_set="hand21",
-                         confidence=float(hand.score))
+                         confidence=float(hand.score * (1.0 - residual)))
 
 
 def _person_fit(frontend: str, mode: str):
