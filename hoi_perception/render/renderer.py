@@ -17,7 +17,9 @@ instance mask and the depth agree pixel for pixel.
 """
 from __future__ import annotations
 
+import itertools
 import os
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,6 +139,35 @@ def _keep_shared_egl_display(offscreen) -> None:
     plat.delete_context = delete_context
 
 
+class _AddOrderScene(pyrender.Scene):
+    """A pyrender scene whose mesh and light nodes iterate in the order they were added.
+
+    pyrender keeps them in sets, which iterate in an order that follows memory addresses, and draws
+    by that order: meshes at equal distance from the camera (ours all sit at the identity node pose),
+    and lights summed in the shader in that order. So the same seed gave images one grey level apart
+    at a pixel or two from run to run; with a fixed order the bytes repeat."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._rank = weakref.WeakKeyDictionary()  # node -> when it was added (a removed node is forgotten)
+        self._added = itertools.count()
+        super().__init__(*args, **kwargs)
+
+    def add_node(self, node, parent_node=None):
+        self._rank[node] = next(self._added)
+        return super().add_node(node, parent_node=parent_node)
+
+    def _in_add_order(self, nodes) -> list:
+        return sorted(nodes, key=lambda n: self._rank.get(n, -1))
+
+    @property
+    def mesh_nodes(self):
+        return self._in_add_order(super().mesh_nodes)
+
+    @property
+    def light_nodes(self):
+        return self._in_add_order(super().light_nodes)
+
+
 class SceneRenderer:
     """Keeps one offscreen context; ``render`` draws a list of RenderMesh with K and T_cw."""
 
@@ -151,7 +182,7 @@ class SceneRenderer:
         except Exception as exc:  # noqa: BLE001 - any GL/EGL failure
             raise RenderBackendError(f"cannot create an offscreen OpenGL context: {exc}") from exc
         _keep_shared_egl_display(self._r)
-        self._scene = pyrender.Scene(bg_color=(0.0, 0.0, 0.0, 0.0), ambient_light=(0.3, 0.3, 0.3))
+        self._scene = _AddOrderScene(bg_color=(0.0, 0.0, 0.0, 0.0), ambient_light=(0.3, 0.3, 0.3))
         self._camera = pyrender.IntrinsicsCamera(1.0, 1.0, 0.0, 0.0, znear=znear, zfar=zfar)
         self._cam_node = self._scene.add(self._camera, pose=np.eye(4))
         self._slots: dict[int, _Slot] = {}

@@ -158,3 +158,20 @@ def test_closing_one_renderer_leaves_the_others_working(renderer):
     other.close()
     res = renderer.render([_cube(5, 0.2, (0, 0, 2.0))], _K(), np.eye(4))
     assert (res.instance == 5).sum() > 100
+
+
+def test_meshes_and_lights_are_drawn_in_the_order_they_were_added():
+    """pyrender keeps nodes in sets (address order) and draws and sums lights in that order; the scene
+    of our renderer iterates them in the order they were added, so the same scene gives the same bytes."""
+    import pyrender
+
+    from hoi_perception.render.renderer import _AddOrderScene
+
+    scene = _AddOrderScene()
+    box = trimesh.creation.box(extents=(0.1, 0.1, 0.1))
+    meshes = [scene.add(pyrender.Mesh.from_trimesh(box), pose=np.eye(4)) for _ in range(24)]
+    lights = [scene.add(pyrender.DirectionalLight(intensity=1.0 + i), pose=np.eye(4)) for i in range(6)]
+    lights += [scene.add(pyrender.PointLight(intensity=1.0 + i), pose=np.eye(4)) for i in range(6)]
+    assert list(scene.mesh_nodes) == meshes and list(scene.light_nodes) == lights
+    scene.remove_node(meshes[3])
+    assert list(scene.mesh_nodes) == meshes[:3] + meshes[4:]
