@@ -112,21 +112,27 @@ def matrix_to_rot6d_np(r: np.ndarray) -> np.ndarray:
 
 
 def rotation_between(u, v) -> np.ndarray:
-    """(3, 3) smallest rotation taking direction u to direction v (numpy; 180 degrees about an axis
-    perpendicular to u when they are opposite)."""
-    a = np.asarray(u, np.float64) / max(np.linalg.norm(u), 1e-12)
-    b = np.asarray(v, np.float64) / max(np.linalg.norm(v), 1e-12)
-    axis = np.cross(a, b)
-    s, c = np.linalg.norm(axis), float(a @ b)
+    """(3, 3) shortest-arc rotation taking direction u to direction v (numpy; 180 degrees about an axis
+    perpendicular to u when they are opposite). The data engine's posing uses it too, so its bytes
+    depend on this exact arithmetic."""
+    from scipy.spatial.transform import Rotation
+
+    u = np.asarray(u, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    u = u / np.linalg.norm(u)
+    v = v / np.linalg.norm(v)
+    axis = np.cross(u, v)
+    s, c = np.linalg.norm(axis), float(np.dot(u, v))
     if s < 1e-9:
         if c > 0:
             return np.eye(3)
-        perp = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
-        perp /= np.linalg.norm(perp)
-        return 2.0 * np.outer(perp, perp) - np.eye(3)
-    k = axis / s
-    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-    return np.eye(3) + s * kx + (1 - c) * kx @ kx
+        axis = np.cross(u, [1.0, 0.0, 0.0])
+        if np.linalg.norm(axis) < 1e-6:
+            axis = np.cross(u, [0.0, 1.0, 0.0])
+        angle = np.pi
+    else:
+        angle = np.arctan2(s, c)
+    return Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
 
 
 def quaternion_xyzw(r: np.ndarray) -> np.ndarray:

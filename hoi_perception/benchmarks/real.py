@@ -46,12 +46,10 @@ def _mean_se(x) -> tuple[float, float]:
 def _body_output(body, model):
     """Re-pose the published body from its parameters (what a consumer of the message can do)."""
     from hoi_perception.body.interface import BodyParams
-    from hoi_perception.geometry import to_matrix
 
-    rot = torch.as_tensor(body.root_pose.rotation_matrix(), dtype=torch.float32)[None]
     params = BodyParams(shape=torch.as_tensor(body.shape_params, dtype=torch.float32)[None],
                         pose=torch.as_tensor(body.pose_params, dtype=torch.float32).reshape(1, -1, 3),
-                        global_orient=to_matrix(rot, batch_dims=1),
+                        global_orient=torch.as_tensor(body.root_pose.rotation_matrix(), dtype=torch.float32)[None],
                         transl=torch.as_tensor(body.root_pose.position, dtype=torch.float32)[None])
     with torch.no_grad():
         return model(params, keypoints=True)
@@ -272,10 +270,8 @@ def parkour_part(sheets: Path | None, stride: int = 2) -> dict:
             secs.append(time.perf_counter() - t0)
             g = joints[i][gi]
             fit_err.append(pa_mpjpe(res.output.joints[0].numpy()[ai], g))
-            mp = [p.index(n) for n in ("left_hip", "left_knee", "left_ankle", "right_hip", "right_knee", "right_ankle",
-                                       "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow",
-                                       "right_wrist")]
-            mp_err.append(pa_mpjpe(p.world[mp], g))
+            # the front end names these 12 points as the canonical joints
+            mp_err.append(pa_mpjpe(p.world[[p.index(ANNY_OF[n]) for n in PARKOUR_JOINTS]], g))
         cap.release()
         front.close()
         row = {"video": video.stem, "frames": len(fit_err), "missed": missed,

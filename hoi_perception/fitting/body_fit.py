@@ -19,6 +19,7 @@ from hoi_perception.frontend.interface import HandDetection, PersonDetection
 from hoi_perception.geometry import matrix_to_axis_angle, rigid_fit, rotation_between
 
 from . import terms as T
+from .placement import focal, point_at_depth, spread, weak_perspective_depth
 from .solver import FitResult, fit
 
 # detector keypoint name -> anny body keypoint (COCO-17 + feet regressed from the mesh)
@@ -143,24 +144,18 @@ class BodyFitter:
         rot = np.eye(3)
         if p.world is not None and len(torso) >= 3:
             rot, _ = rigid_fit(kp[np.asarray(mod)[torso]], p.world[np.asarray(det)[torso]])
-        k = np.asarray(camera, np.float64)
-        f = 0.5 * (k[0, 0] + k[1, 1])
         uv = p.keypoints[det]
         vis = p.visibility[det] >= MIN_VISIBILITY
         if p.world is not None and vis.sum() >= 3:
-            w = p.world[det][vis]
-            extent_m = np.linalg.norm(w[:, :2] - w[:, :2].mean(0), axis=1).mean()
-            extent_px = np.linalg.norm(uv[vis] - uv[vis].mean(0), axis=1).mean()
-            z = f * extent_m / max(extent_px, 1.0)
+            z = weak_perspective_depth(camera, uv[vis], spread(p.world[det][vis][:, :2]))
         else:  # a standing adult is ~1.7 m tall
-            z = f * 1.7 / max(p.height_px, 1.0)
+            z = focal(camera) * 1.7 / max(p.height_px, 1.0)
         hips = [names.index(n) for n in HIPS if n in names]
         centre = uv[hips].mean(0) if hips else uv.mean(0)
-        ray = np.array([(centre[0] - k[0, 2]) / k[0, 0], (centre[1] - k[1, 2]) / k[1, 1], 1.0])
         pose = rest.pose if p.world is None else self._limbs_from_landmarks(p, rot, rest)
         return BodyParams(shape=rest.shape, pose=pose,
                           global_orient=torch.as_tensor(rot, dtype=torch.float32)[None],
-                          transl=torch.as_tensor(ray * z, dtype=torch.float32)[None])
+                          transl=torch.as_tensor(point_at_depth(camera, centre, z), dtype=torch.float32)[None])
 
     def _limbs_from_landmarks(self, p: PersonDetection, root: np.ndarray, rest: BodyParams) -> torch.Tensor:
         """Local rotations that swing each limb segment of the rest body onto the world landmarks'

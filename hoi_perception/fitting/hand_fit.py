@@ -16,6 +16,7 @@ from hoi_perception.frontend.interface import HandDetection
 from hoi_perception.geometry import rigid_fit
 
 from . import terms as T
+from .placement import point_at_depth, spread, weak_perspective_depth
 from .solver import FitResult, fit
 
 PALM = (0, 5, 9, 13, 17)  # wrist and the finger bases: rigid enough to turn the rest hand onto
@@ -50,19 +51,12 @@ class HandFitter:
         rot = np.eye(3)
         if hand.world is not None:
             rot, _ = rigid_fit(joints[list(PALM)], hand.world[list(PALM)])
-        k = np.asarray(camera, np.float64)
-        f = 0.5 * (k[0, 0] + k[1, 1])
-        uv = hand.keypoints
-        if hand.world is not None:
-            extent_m = np.linalg.norm(hand.world[:, :2] - hand.world[:, :2].mean(0), axis=1).mean()
-        else:
-            extent_m = 0.05  # an adult hand's mean landmark distance from its centre
-        extent_px = np.linalg.norm(uv - uv.mean(0), axis=1).mean()
-        z = f * extent_m / max(extent_px, 1.0)
-        wrist = uv[0]
-        ray = np.array([(wrist[0] - k[0, 2]) / k[0, 0], (wrist[1] - k[1, 2]) / k[1, 1], 1.0])
+        # without world landmarks: an adult hand's mean landmark distance from its centre, ~5 cm
+        extent_m = 0.05 if hand.world is None else spread(hand.world[:, :2])
+        z = weak_perspective_depth(camera, hand.keypoints, extent_m)
+        wrist = point_at_depth(camera, hand.keypoints[0], z)
         return BodyParams(shape=rest.shape, pose=rest.pose, global_orient=torch.as_tensor(rot, dtype=torch.float32)[None],
-                          transl=torch.as_tensor(ray * z, dtype=torch.float32)[None])
+                          transl=torch.as_tensor(wrist, dtype=torch.float32)[None])
 
     def terms(self, hand: HandDetection) -> list[T.Term]:
         s = self.s

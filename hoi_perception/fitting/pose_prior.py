@@ -83,8 +83,11 @@ class PosePrior(torch.nn.Module):
 
     def forward(self, joints: torch.Tensor) -> torch.Tensor:
         """(B,) mean negative log-likelihood per feature dimension of (B, 22, 3) joints."""
-        f = direction_features(joints)
-        diff = f[:, None, :] - self.means[None]  # (B, K, D)
+        return self.feature_nll(direction_features(joints))
+
+    def feature_nll(self, f: torch.Tensor) -> torch.Tensor:
+        """(B,) the same for (B, 36) precomputed direction features."""
+        diff = f.to(self.means)[:, None, :] - self.means[None]  # (B, K, D)
         z = torch.einsum("bkd,kde->bke", diff, self.precision_chol)
         log_p = self.log_norm[None] - 0.5 * (z * z).sum(-1)
         return -torch.logsumexp(log_p, dim=1) / FEATURE_SIZE

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
@@ -130,8 +131,6 @@ class MediaPipeFrontEnd(FrontEnd):
 
     def _assign_tracks(self, people: list[PersonDetection]) -> list[PersonDetection]:
         """Track ids by box overlap with the previous frame's people (photo mode: numbered afresh)."""
-        from dataclasses import replace
-
         if self.mode == "image":
             return [replace(p, track_id=i) for i, p in enumerate(people)]
         out, free = [], list(self._tracks)
@@ -167,8 +166,6 @@ class MediaPipeFrontEnd(FrontEnd):
     @staticmethod
     def _sides_from_people(hands: list[HandDetection], people: list[PersonDetection]) -> list[HandDetection]:
         """A hand near a person's wrist takes that wrist's side (each wrist at most once)."""
-        from dataclasses import replace
-
         pairs = []
         for i, hand in enumerate(hands):
             for j, person in enumerate(people):

@@ -42,6 +42,7 @@ from hoi_perception.pipeline.types import (
 )
 
 from .model import EXPORT_OUTPUTS, N_BODY_V, CrossHOI, ExportWrapper, ModelConfig
+from .person import PersonFit, fitted_outputs
 from .preprocess import make_crop
 
 INPUT_NAMES = ("image", "intrinsics", "template")
@@ -236,8 +237,6 @@ class FullBodyReconstructor(Reconstructor):
             human = chosen.mask
         res = self.infer.run(frame.image, human, obj, k, self.object_class, fit_object=False)
         fit = self.person.fit(chosen, k, res, human, obj)
-        from .person import fitted_outputs
-
         if "body_contact_full" not in res:  # the network's contacts, on the full mesh, stay with the fitted body
             res["body_contact_full"] = self.full_mesh(res)[1]
         res.update(fitted_outputs(fit))
@@ -305,8 +304,6 @@ def _person_fit(frontend: str, mode: str):
     from hoi_perception.fitting.pose_prior import default_pose_prior
     from hoi_perception.frontend import FrontEndUnavailable
     from hoi_perception.frontend.factory import make_frontend
-
-    from .person import PersonFit
 
     try:
         fe = make_frontend(frontend, mode=mode)

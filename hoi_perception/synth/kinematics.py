@@ -13,6 +13,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from hoi_perception.body.joints import BODY_JOINTS, BODY_PARENTS, HAND_JOINTS
+from hoi_perception.geometry import rotation_between
 
 FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 
@@ -20,22 +21,6 @@ FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 def rot(axis, angle: float) -> np.ndarray:
     axis = np.asarray(axis, dtype=np.float64)
     return Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
-
-
-def rot_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Shortest-arc rotation taking direction u to direction v."""
-    u = u / np.linalg.norm(u)
-    v = v / np.linalg.norm(v)
-    axis = np.cross(u, v)
-    s, c = np.linalg.norm(axis), float(np.dot(u, v))
-    if s < 1e-9:
-        if c > 0:
-            return np.eye(3)
-        perp = np.cross(u, [1.0, 0.0, 0.0])
-        if np.linalg.norm(perp) < 1e-6:
-            perp = np.cross(u, [0.0, 1.0, 0.0])
-        return rot(perp, np.pi)
-    return rot(axis, np.arctan2(s, c))
 
 
 def frame(u: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -153,7 +138,7 @@ class Skeleton:
         local[s] = G_parent.T @ G_s
         # Elbow: a pure hinge rotation taking the carried forearm onto W - E.
         fore_now = G_s @ b_rest
-        R_el = rot_between(fore_now, W - E)
+        R_el = rotation_between(fore_now, W - E)
         local[e] = G_s.T @ (R_el @ G_s)
         return float(max(dist - d, 0.0))
 

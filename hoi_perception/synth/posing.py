@@ -14,8 +14,9 @@ from scipy.spatial.transform import Rotation
 
 from hoi_perception.body import BodyModel, BodyParams
 from hoi_perception.body.joints import BODY_JOINTS, HAND_JOINTS
+from hoi_perception.geometry import rotation_between
 
-from .kinematics import FINGERS, HandGeometry, Skeleton, align_two, angle_of, forearm_dir, rot, rot_between
+from .kinematics import FINGERS, HandGeometry, Skeleton, align_two, angle_of, forearm_dir, rot
 
 SIDES = ("left", "right")
 REFERENCE_SHAPE = np.array([0.5, 2.0 / 3.0, 0.5, 0.5, 0.5, 0.5])  # a young adult (age 2/3)
@@ -193,7 +194,7 @@ class Poser:
         axis /= np.linalg.norm(axis)
         R = pose.local[_j(f"{side}_wrist")]
         swing = np.arccos(np.clip(np.dot(R @ axis, axis), -1.0, 1.0))
-        twist = angle_of(rot_between(R @ axis, axis) @ R)
+        twist = angle_of(rotation_between(R @ axis, axis) @ R)
         return float(swing), float(twist)
 
     def palm(self, pose: PosedBody, side: str) -> tuple[np.ndarray, np.ndarray]:

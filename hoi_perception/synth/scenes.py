@@ -14,10 +14,11 @@ import numpy as np
 import trimesh
 from scipy.spatial.transform import Rotation
 
+from hoi_perception.geometry import rotation_between
 from hoi_perception.objects.asset import ObjectAsset
 from hoi_perception.objects.fields import SignedDistanceGrid
 
-from .kinematics import rot, rot_between
+from .kinematics import rot
 from .posing import PosedBody, PoseError, Poser, apply_body_template, relax_arm
 
 PENETRATION_TOLERANCE = 0.01  # m: deepest body vertex allowed inside the object
@@ -145,7 +146,7 @@ def _rest_on_ground(obj: PlacedObject) -> None:
 
 def _axis_to_z(axis: int) -> np.ndarray:
     """Rotation taking the object's canonical axis `axis` to world z."""
-    return rot_between(np.eye(3)[axis], np.array([0.0, 0.0, 1.0]))
+    return rotation_between(np.eye(3)[axis], np.array([0.0, 0.0, 1.0]))
 
 
 def _clear_of_body(obj: PlacedObject, body_vertices: np.ndarray, margin: float = 0.01, steps: int = 25) -> None:

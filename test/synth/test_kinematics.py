@@ -5,7 +5,8 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from hoi_perception.body import BodyParams
-from hoi_perception.synth.kinematics import align_two, rot, rot_between
+from hoi_perception.geometry import rotation_between
+from hoi_perception.synth.kinematics import align_two, rot
 from hoi_perception.synth.posing import Poser, apply_body_template
 
 
@@ -20,7 +21,7 @@ def test_rotation_helpers():
     rng = np.random.default_rng(1)
     for _ in range(10):
         u, v, w1, w2 = rng.normal(size=(4, 3))
-        R = rot_between(u, v)
+        R = rotation_between(u, v)
         np.testing.assert_allclose(R @ (u / np.linalg.norm(u)), v / np.linalg.norm(v), atol=1e-9)
         A = align_two(u, w1, v, w2)
         np.testing.assert_allclose(A @ A.T, np.eye(3), atol=1e-9)

@@ -118,8 +118,8 @@ def main(argv=None) -> int:
     means, covs, weights, history = fit_gmm(x, args.components, args.iters, args.seed)
     prior = to_prior(means, covs, weights)
     with torch.no_grad():
-        nll_test = float(prior_nll(prior, x_test).mean())
-        nll_train = float(prior_nll(prior, x).mean())
+        nll_test = float(prior.feature_nll(torch.as_tensor(x_test)).mean())
+        nll_train = float(prior.feature_nll(torch.as_tensor(x)).mean())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file
@@ -139,13 +139,6 @@ def main(argv=None) -> int:
     atomic_write_bytes(out / "pose_prior.card.yaml", yaml.safe_dump(card, sort_keys=False).encode())
     print(json.dumps(card))
     return 0
-
-
-def prior_nll(prior: PosePrior, feats: np.ndarray) -> torch.Tensor:
-    """NLL of precomputed features (the module's forward takes joints)."""
-    f = torch.as_tensor(feats, dtype=torch.float32)
-    z = torch.einsum("bkd,kde->bke", f[:, None] - prior.means[None], prior.precision_chol)
-    return -torch.logsumexp(prior.log_norm[None] - 0.5 * (z * z).sum(-1), 1) / FEATURE_SIZE
 
 
 if __name__ == "__main__":
