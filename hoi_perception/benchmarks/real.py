@@ -5,14 +5,19 @@
 * frames: the 12 BEHAVE/COCO photos with only their object masks given (the person comes from the
   front end). Per item: IoU of the projected body with the true person mask, share of the body's
   22 joints (projected) inside that mask, 2D gap of the fitted body's keypoints to the front end's
-  (px, and share of the person's height), seconds per frame. The same figures for the network alone
-  given both true masks (the path without the front end), paired per frame. Intrinsics are a
+  (px, and share of the person's height), IoU of the placed object (template posed and sized as
+  published) with the object mask it was given, seconds per frame. The same figures for the network
+  alone given both true masks (the path without the front end), paired per frame. Intrinsics are a
   field-of-view guess (90 deg BEHAVE Kinect, 60 deg COCO).
 * hands: the six phone videos, every 6th of the first 120 frames: share of frames with a hand, 2D
-  gap of the fitted anny hand's 21 joints to the front end's landmarks (px at 720p), seconds.
+  gap of the fitted anny hand's 21 landmarks (the detector's landmark definition on anny,
+  `fitting/hand_landmarks.py`) to the front end's (px at 720p), the same for anny's own 21 joints,
+  seconds per hand fit (from the start, not warm-started).
 * parkour: ../shared/data/video/parkour_dev (Vicon joints): Procrustes-aligned MPJPE of 12 joints
   (hips, knees, ankles, shoulders, elbows, wrists) per frame of the fitted body, against the front
-  end's own world landmarks; per video and the mean of the videos' means; seconds per frame.
+  end's own world landmarks; per video and the mean of the videos' means; seconds per frame. Each
+  sampled frame is fitted afresh, or with ``--warm`` from the previous sampled frame's fit (a
+  stream's warm start with half the steps; off in the pipeline: it loses here, docs/benchmarks.md).
 
 ``--sheets DIR`` writes front and side views per item to look at (they show dataset images: keep
 them out of the repository). Figures: docs/benchmarks.md.
@@ -106,6 +111,8 @@ def frames_part(sheets: Path | None) -> dict:
             j2 = pinhole_project(out.joints[0].numpy(), k.matrix, 1e-3).round().astype(int)
             inside = [bool(hm[y, x]) if 0 <= x < w and 0 <= y < h else False for x, y in j2]
             row[f"{name}_iou"] = mask_iou(sil, hm)
+            ov, of = _object_mesh(res)
+            row[f"{name}_object_iou"] = mask_iou(rasterize(pinhole_project(ov, k.matrix, 1e-3), of, (h, w)), om)
             row[f"{name}_joints_inside"] = float(np.mean(inside))
             if det.people:
                 p = max(det.people, key=lambda q: (_box_overlap(q.box, hm)))
@@ -124,9 +131,10 @@ def frames_part(sheets: Path | None) -> dict:
         rows.append(row)
         print(f"{row['id']}: body IoU {row['fit_iou']:.3f} (network with both masks {row['network_iou']:.3f}); "
               f"joints inside {row['fit_joints_inside']:.2f} ({row['network_joints_inside']:.2f}); "
-              f"keypoint gap {row.get('fit_gap_px', float('nan')):.1f} px; {seconds:.2f} s", flush=True)
+              f"keypoint gap {row.get('fit_gap_px', float('nan')):.1f} px; object IoU with its (given) mask "
+              f"{row['fit_object_iou']:.3f} ({row['network_object_iou']:.3f}); {seconds:.2f} s", flush=True)
     front.close()
-    return _summary(rows, ("iou", "joints_inside", "gap_px", "gap_height"))
+    return _summary(rows, ("iou", "joints_inside", "gap_px", "gap_height", "object_iou"))
 
 
 def _box_overlap(box, mask) -> int:
@@ -141,6 +149,15 @@ def _resize(mask: np.ndarray, size) -> np.ndarray:
     return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
 
 
+def _object_mesh(res) -> tuple[np.ndarray, np.ndarray]:
+    """The published object's template posed and sized as published (camera frame)."""
+    from hoi_perception.assets import object_library
+
+    obj = res.objects[0]
+    asset = object_library().get(obj.template_id)
+    return float(obj.scale[0]) * asset.vertices @ obj.pose.rotation_matrix().T + obj.pose.position, asset.faces
+
+
 def _sheet(path: Path, bgr, v, faces, sil, hm, j2, k, res, side_view) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     h, w = bgr.shape[:2]
@@ -152,12 +169,8 @@ def _sheet(path: Path, bgr, v, faces, sil, hm, j2, k, res, side_view) -> None:
         cv2.circle(img, (int(x), int(y)), max(2, w // 300), (0, 255, 0), -1)
     scale = 512 / max(h, w)
     img = cv2.resize(img, (int(w * scale), int(h * scale)))
-    obj = res.objects[0]
-    from hoi_perception.assets import object_library
-
-    asset = object_library().get(obj.template_id)
-    ov = float(obj.scale[0]) * asset.vertices @ obj.pose.rotation_matrix().T + obj.pose.position
-    side = side_view(v, ov, faces, asset.faces, size=img.shape[0])
+    ov, of = _object_mesh(res)
+    side = side_view(v, ov, faces, of, size=img.shape[0])
     cv2.imwrite(str(path), np.concatenate([img, side], axis=1))
 
 
@@ -194,7 +207,7 @@ def hands_part(sheets: Path | None) -> dict:
         front = make_frontend(mode="video", max_people=1)
         cap = cv2.VideoCapture(str(video))
         seen = with_hand = 0
-        gaps, secs, sides = [], [], set()
+        gaps, joint_gaps, secs, sides = [], [], [], set()
         for i in range(HAND_FRAMES):
             ok, bgr = cap.read()
             if not ok:
@@ -213,28 +226,39 @@ def hands_part(sheets: Path | None) -> dict:
                 t0 = time.perf_counter()
                 res = fitter.fit(hand, k)
                 secs.append(time.perf_counter() - t0)
+                to_720p = 720.0 / min(h, w)
+                uv = pinhole_project(fitter.landmarks(res.output.joints)[0].numpy(), k, 1e-3)
+                gaps.append(float(np.linalg.norm(uv - hand.keypoints, axis=1).mean() * to_720p))
                 uv = pinhole_project(res.output.joints[0].numpy(), k, 1e-3)
-                gaps.append(float(np.linalg.norm(uv - hand.keypoints, axis=1).mean() * 720.0 / min(h, w)))
+                joint_gaps.append(float(np.linalg.norm(uv - hand.keypoints, axis=1).mean() * to_720p))
                 sides.add(f"{hand.side} ({hand.side_from})")
         cap.release()
         front.close()
         row = {"video": video.name, "frames": seen, "with_hand": with_hand,
-               "gap_px_720p": float(np.mean(gaps)) if gaps else None, "seconds": float(np.mean(secs)) if secs else None,
+               "gap_px_720p": float(np.mean(gaps)) if gaps else None,
+               "joint_gap_px_720p": float(np.mean(joint_gaps)) if gaps else None,
+               "seconds": float(np.mean(secs)) if secs else None,
                "sides": sorted(sides)}
         per_video.append(row)
-        print(f"{video.name}: hand in {with_hand}/{seen} frames; fitted joints {row['gap_px_720p'] or float('nan'):.1f} px "
-              f"from the landmarks (720p); sides {', '.join(row['sides']) or '-'}", flush=True)
+        print(f"{video.name}: hand in {with_hand}/{seen} frames; fitted hand's landmarks {row['gap_px_720p'] or float('nan'):.1f} "
+              f"px from the detector's (anny's joints {row['joint_gap_px_720p'] or float('nan'):.1f} px; 720p); "
+              f"sides {', '.join(row['sides']) or '-'}", flush=True)
     gaps = [r["gap_px_720p"] for r in per_video if r["gap_px_720p"] is not None]
-    return {"videos": per_video, "videos_with_hand": len(gaps), "gap_px_720p": _mean_se(gaps) if gaps else None}
+    joint_gaps = [r["joint_gap_px_720p"] for r in per_video if r["joint_gap_px_720p"] is not None]
+    secs = [r["seconds"] for r in per_video if r["seconds"] is not None]
+    return {"videos": per_video, "videos_with_hand": len(gaps), "gap_px_720p": _mean_se(gaps) if gaps else None,
+            "joint_gap_px_720p": _mean_se(joint_gaps) if gaps else None,
+            "seconds": _mean_se(secs) if secs else None}
 
 
 # -- parkour: Vicon joints ------------------------------------------------------------------------
-def parkour_part(sheets: Path | None, stride: int = 2) -> dict:
+def parkour_part(sheets: Path | None, stride: int = 2, warm: bool = False) -> dict:
     from hoi_perception.assets import body_model
     from hoi_perception.body.joints import BODY_JOINTS
     from hoi_perception.fitting.body_fit import BodyEvidence, BodyFitter
     from hoi_perception.fitting.pose_prior import default_pose_prior
     from hoi_perception.frontend.factory import make_frontend
+    from hoi_perception.fullbody.person import WARM_MAX_AGE_NS, ChosenPerson, PersonFit
     from hoi_perception.metrics import pa_mpjpe
     from hoi_perception.pipeline.types import CameraIntrinsics
 
@@ -249,7 +273,9 @@ def parkour_part(sheets: Path | None, stride: int = 2) -> dict:
         joints = gt[f"{video.stem}__joint_3d_positions"]
         usable = len(joints) - 3  # the dataset's own pairing: frame i <-> index i for i < N - 3
         front = make_frontend(mode="video", max_people=1, max_hands=0)
+        person_fit = PersonFit(front, fitter, WARM_MAX_AGE_NS)  # --warm: a stream's fits, each from the last
         cap = cv2.VideoCapture(str(video))
+        fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
         fit_err, mp_err, secs, missed = [], [], [], 0
         for i in range(usable):
             ok, bgr = cap.read()
@@ -266,7 +292,11 @@ def parkour_part(sheets: Path | None, stride: int = 2) -> dict:
             h, w = rgb.shape[:2]
             k = CameraIntrinsics.from_fov(w, h, 60.0).matrix
             t0 = time.perf_counter()
-            res = fitter.fit(BodyEvidence(p, [], det.person_mask(0)), k)  # per frame: no smoothing over time
+            if warm:
+                res = person_fit.fit(ChosenPerson(det, 0, "", det.person_mask(0)), k, None, det.person_mask(0), None,
+                                     stamp_ns=int(i * 1e9 / fps))
+            else:  # each frame on its own
+                res = fitter.fit(BodyEvidence(p, [], det.person_mask(0)), k)
             secs.append(time.perf_counter() - t0)
             g = joints[i][gi]
             fit_err.append(pa_mpjpe(res.output.joints[0].numpy()[ai], g))
@@ -293,6 +323,8 @@ def main(argv=None) -> int:
     ap.add_argument("--parts", default="frames,hands,parkour")
     ap.add_argument("--sheets", default=None, help="folder for front/side overlay sheets (not for the repository)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warm", action="store_true", help="parkour: fit each sampled frame from the last one's fit "
+                    "(a stream's warm start, half the steps) instead of afresh")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -304,7 +336,7 @@ def main(argv=None) -> int:
     out = {}
     for name in args.parts.split(","):
         print(f"== {name}", flush=True)
-        out[name] = parts[name](sheets)
+        out[name] = parts[name](sheets, warm=True) if (name == "parkour" and args.warm) else parts[name](sheets)
         summary = {k: v for k, v in out[name].items() if k not in ("items", "videos")}
         print(json.dumps(summary, indent=1))
     if args.json:

@@ -90,6 +90,7 @@ class AnnyBodyModel(BodyModel):
         import anny
 
         self.kind = kind
+        self._last_rest: tuple[torch.Tensor, dict] | None = None
         base = _anny_model(kind)
         # A private copy so that .to() on one wrapper never changes another sharing the cache.
         self.anny = copy.deepcopy(base).to(device=device, dtype=dtype)
@@ -225,6 +226,20 @@ class AnnyBodyModel(BodyModel):
         empty = shape.new_zeros(shape.shape[0], 0)
         return model._get_phenotype_blendshape_coefficients(shape, empty, empty)
 
+    def _rest_model(self, shape: torch.Tensor) -> dict:
+        """anny's rest geometry for ``shape``; the last one is kept while the shape does not change
+        and needs no gradient (a fit that holds the shape still poses the same rest body every step:
+        a fifth of a hand's forward pass)."""
+        if shape.requires_grad:
+            return self.anny.get_rest_model(self._blend_coeffs(self.anny, shape))
+        last = self._last_rest
+        if last is not None and last[0].shape == shape.shape and torch.equal(last[0], shape):
+            return last[1]
+        with torch.no_grad():
+            rest = self.anny.get_rest_model(self._blend_coeffs(self.anny, shape))
+        self._last_rest = (shape.detach().clone(), rest)  # one assignment: threads see old or new
+        return rest
+
     @property
     def faces(self) -> torch.Tensor:
         return self._faces
@@ -263,7 +278,7 @@ class AnnyBodyModel(BodyModel):
         m = self.anny
         shape = params.shape.to(self.dtype)
         b = shape.shape[0]
-        rest = m.get_rest_model(self._blend_coeffs(m, shape))
+        rest = self._rest_model(shape)
         rest_poses = rest["rest_bone_poses"]
         C = self._C
         g_body = self.global_rotations(params)

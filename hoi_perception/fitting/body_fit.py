@@ -16,10 +16,10 @@ import torch
 from hoi_perception.body.interface import BodyModel, BodyParams
 from hoi_perception.body.joints import BODY_JOINTS, BODY_PARENTS, BODY_POSE_JOINTS, HAND_POSE_JOINTS
 from hoi_perception.frontend.interface import HandDetection, PersonDetection
-from hoi_perception.geometry import matrix_to_axis_angle, rigid_fit, rotation_between
+from hoi_perception.geometry import matrix_to_axis_angle, rigid_fit
 
 from . import terms as T
-from .placement import focal, point_at_depth, spread, weak_perspective_depth
+from .placement import focal, point_at_depth, spread, swing_onto, weak_perspective_depth
 from .solver import FitResult, fit
 
 # detector keypoint name -> anny body keypoint (COCO-17 + feet regressed from the mesh)
@@ -163,22 +163,15 @@ class BodyFitter:
         from which the robust terms converge where a rest-pose start would stall."""
         with torch.no_grad():
             joints = self.model(rest).joints[0].double().numpy()
+        targets = {}
+        for name, (child, near, far) in LIMBS.items():
+            if near in p.keypoint_names and far in p.keypoint_names:
+                targets[BODY_JOINTS.index(name)] = (BODY_JOINTS.index(child), p.world[p.index(far)] - p.world[p.index(near)])
+        local = swing_onto(BODY_PARENTS, joints, root, targets)
         names = list(self.model.pose_joint_names)
-        local = {n: np.eye(3) for n in BODY_JOINTS}
-        glob = {"pelvis": root}
-        for name in BODY_JOINTS[1:]:  # parents come first in the canonical order
-            parent = BODY_JOINTS[BODY_PARENTS[BODY_JOINTS.index(name)]]
-            g_parent = glob[parent]
-            limb = LIMBS.get(name)
-            if limb is not None and all(n in p.keypoint_names for n in limb[1:]):
-                rest_dir = joints[BODY_JOINTS.index(limb[0])] - joints[BODY_JOINTS.index(name)]
-                target = p.world[p.index(limb[2])] - p.world[p.index(limb[1])]
-                swing = rotation_between(g_parent @ rest_dir, target)
-                local[name] = g_parent.T @ swing @ g_parent
-            glob[name] = g_parent @ local[name]
         pose = rest.pose.clone()
-        for name in BODY_JOINTS[1:]:
-            pose[0, names.index(name)] = matrix_to_axis_angle(torch.as_tensor(local[name], dtype=torch.float64)).float()
+        for j, rot in local.items():
+            pose[0, names.index(BODY_JOINTS[j])] = matrix_to_axis_angle(torch.as_tensor(rot, dtype=torch.float64)).float()
         return pose
 
     # -- fit -----------------------------------------------------------------------------------

@@ -22,10 +22,14 @@ from hoi_perception.geometry import project_points
 class FitState:
     """What the terms see at one step: parameters, the posed model in the camera frame, the camera."""
 
-    params: BodyParams  # rotations as matrices
-    output: BodyOutput
+    params: BodyParams | None  # rotations as matrices; None when only the object is fitted
+    output: BodyOutput | None
     camera: torch.Tensor  # (3, 3) or (B, 3, 3)
-    pose_delta: torch.Tensor  # (B, P, 3) axis-angle change from the start, per pose joint
+    pose_delta: torch.Tensor | None  # (B, P, 3) axis-angle change from the start, per pose joint
+    # the object, where one is fitted (`object_pose.py`): its moved points, parameters, start centre
+    object_points: torch.Tensor | None = None  # (B, N, 3) float64
+    object_params: torch.Tensor | None = None  # (B, 6) float64
+    object_centre: torch.Tensor | None = None  # (3,) float64
 
 
 Points = Callable[[FitState], torch.Tensor]  # FitState -> (B, K, 3) camera-frame points
@@ -211,3 +215,54 @@ class Interpenetration(Term):
         d = torch.nn.functional.grid_sample(self.grid.expand(p.shape[0], -1, -1, -1, -1), g.flip(-1)[:, None, None],
                                             align_corners=True, padding_mode="border")[:, 0, 0, 0]
         return (-d * scale).clamp(min=0).mean(-1)
+
+
+class _MaskLoss(torch.autograd.Function):
+    """A mask target's loss of the moved object points, per sample, and its gradient with respect to
+    the object's six parameters: the target gives d loss / d point; a turn is taken about the moved
+    centre (d x q: exact at w = 0, close for the few degrees these fits turn)."""
+
+    @staticmethod
+    def forward(ctx, params, points, centre, target):
+        grad = ctx.needs_input_grad[0]
+        losses, grads = [], []
+        c = centre.numpy()
+        for p, x in zip(params.detach().numpy(), points.detach().numpy()):
+            if not grad:
+                losses.append(target.loss(x))
+                continue
+            loss, g_p = target.loss(x, grad=True)
+            q = x - (c + c[2] * np.array([p[0], p[1], 0.0]))
+            losses.append(loss)
+            grads.append(np.concatenate([c[2] * g_p[:, :2].sum(0), np.cross(q, g_p).sum(0), [(g_p * q).sum()]]))
+        ctx.grads = torch.as_tensor(np.array(grads)) if grads else None
+        return torch.as_tensor(losses, dtype=torch.float64)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out[:, None] * ctx.grads, None, None, None
+
+
+class ObjectSilhouette(Term):
+    """The object's mask and its projected points agree (the object silhouette fit of the full-body
+    pipeline, `fullbody/silhouette_fit.py`): ``target.loss(points, grad)`` prices points outside the
+    mask unless the body hides them, and mask pixels no point covers; see that module."""
+
+    name = "object_silhouette"
+
+    def __init__(self, target, weight: float = 1.0) -> None:
+        super().__init__(weight)
+        self.target = target
+
+    def __call__(self, state: FitState) -> torch.Tensor:
+        return _MaskLoss.apply(state.object_params, state.object_points, state.object_centre, self.target)
+
+
+class ObjectRotationChange(Term):
+    """Keeps the object's orientation near its start (squared turn, radians)."""
+
+    name = "object_rotation_change"
+
+    def __call__(self, state: FitState) -> torch.Tensor:
+        w = state.object_params[:, 2:5]
+        return (w * w).sum(-1)

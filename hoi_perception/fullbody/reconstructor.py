@@ -236,7 +236,7 @@ class FullBodyReconstructor(Reconstructor):
         if human is None:
             human = chosen.mask
         res = self.infer.run(frame.image, human, obj, k, self.object_class, fit_object=False)
-        fit = self.person.fit(chosen, k, res, human, obj)
+        fit = self.person.fit(chosen, k, res, human, obj, frame.stamp_ns)
         if "body_contact_full" not in res:  # the network's contacts, on the full mesh, stay with the fitted body
             res["body_contact_full"] = self.full_mesh(res)[1]
         res.update(fitted_outputs(fit))

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from scipy.spatial import cKDTree
-from scipy.spatial.transform import Rotation
 
+from hoi_perception.fitting.object_pose import ObjectStart, object_transform
+from hoi_perception.fitting.solver import decay_factor, fit
+from hoi_perception.fitting.terms import ObjectRotationChange, ObjectSilhouette
 from hoi_perception.pipeline.types import InputError
 from hoi_perception.raster import pinhole_project
 
@@ -143,13 +145,6 @@ class _Target:
         return loss, g_p
 
 
-def _move(points: np.ndarray, centre: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """params (ax, ay, wx, wy, wz, g): the centre shifts by c_z (ax, ay, 0) at its depth; the points
-    turn by w and scale by e^g about it."""
-    shift = centre[2] * np.array([params[0], params[1], 0.0])
-    return np.exp(params[5]) * (points - centre) @ Rotation.from_rotvec(params[2:5]).as_matrix().T + centre + shift
-
-
 def fit_object_to_mask(object_points: np.ndarray, body_vertices: np.ndarray, object_mask: np.ndarray,
                        human_mask: np.ndarray, k: np.ndarray, steps: int = STEPS, lr: float = LEARNING_RATE,
                        fitter=None) -> FitInfo:
@@ -164,54 +159,26 @@ def fit_object_to_mask(object_points: np.ndarray, body_vertices: np.ndarray, obj
     before = target.loss(points)
     if fitter is not None:
         params = fitter.optimise(target, points, centre)
-    else:
-        params = _adam(target, points, centre, steps, lr)
-    after = target.loss(_move(points, centre, params))
-    scale = float(np.exp(params[5]))
-    a = scale * Rotation.from_rotvec(params[2:5]).as_matrix()
-    new_c = centre + centre[2] * np.array([params[0], params[1], 0.0])
-    transform = np.eye(4)  # x -> a (x - c) + c'
-    transform[:3, :3], transform[:3, 3] = a, new_c - a @ centre
-    return FitInfo(transform, scale, float(np.degrees(np.linalg.norm(params[2:5]))), new_c - centre, before, after)
+    else:  # the fitting core: this loss is its object-silhouette term
+        terms = [ObjectSilhouette(target), ObjectRotationChange(ROTATION_WEIGHT)]
+        params = fit(None, None, terms, k, steps=steps, free=("object",), obj=ObjectStart(points), object_lr=lr,
+                     decay=True, keep_best=True).object_params[0]
+    transform = object_transform(centre, params)[0]  # x -> a (x - c) + c'
+    after = target.loss(points @ transform[:3, :3].T + transform[:3, 3])
+    new_c = transform[:3, :3] @ centre + transform[:3, 3]
+    return FitInfo(transform, float(np.exp(params[5])), float(np.degrees(np.linalg.norm(params[2:5]))), new_c - centre,
+                   before, after)
 
 
 def step_sizes(steps: int, lr: float) -> np.ndarray:
     """Adam's rate per step: ``lr`` for the first half, then a half cosine down to zero. The loss is
     piecewise (nearest pixels, points behind the body) and near its floor Adam's normalised steps stay
     lr-sized, so at a constant rate the last steps wander: a 1 um nudge of the network's object moved
-    the fitted one by > 1 mm in 83 of 900 trials on held-out scenes (28 with the decay and `_adam`'s
-    best step; `bench fullbody`). The rate is 0.04, not 0.03, so that far starts (real images) still
-    travel as far as before; a decay from the first step stopped short on them."""
-    t = np.arange(steps, dtype=np.float64) / max(steps - 1, 1)
-    return lr * 0.5 * (1.0 + np.cos(np.pi * np.clip(2.0 * t - 1.0, 0.0, 1.0)))
-
-
-def _adam(target: _Target, points: np.ndarray, centre: np.ndarray, steps: int, lr: float) -> np.ndarray:
-    """The six fit parameters with the lowest loss met in `steps` Adam steps on the target's loss
-    (the start included: the fit never ends worse than the network's own placement)."""
-    params, m1, m2 = np.zeros(6), np.zeros(6), np.zeros(6)
-    best, best_loss = params, np.inf
-    rates = step_sizes(steps, lr)
-    for step in range(1, steps + 2):
-        moved = _move(points, centre, params)
-        last = step > steps  # the last update's result is scored, not moved on from: no gradient
-        loss, g_p = (target.loss(moved), None) if last else target.loss(moved, grad=True)
-        loss += ROTATION_WEIGHT * float(params[2:5] @ params[2:5])
-        if loss < best_loss:
-            best, best_loss = params, loss
-        if last:
-            break
-        q = moved - (centre + centre[2] * np.array([params[0], params[1], 0.0]))  # about the moved centre
-        g = np.empty(6)
-        g[:2] = centre[2] * g_p[:, :2].sum(0)
-        # a small turn d about the centre moves q by d x q (exact at w = 0, close for the few degrees here)
-        g[2:5] = np.cross(q, g_p).sum(0) + 2.0 * ROTATION_WEIGHT * params[2:5]
-        g[5] = (g_p * q).sum()
-        # Adam (beta 0.9 / 0.999, eps 1e-8)
-        m1 = 0.9 * m1 + 0.1 * g
-        m2 = 0.999 * m2 + 0.001 * g * g
-        params = params - rates[step - 1] * (m1 / (1 - 0.9 ** step)) / (np.sqrt(m2 / (1 - 0.999 ** step)) + 1e-8)
-    return best
+    the fitted one by > 1 mm in 83 of 900 trials on held-out scenes (28 with the decay and the best
+    step kept; `bench fullbody`). The rate is 0.04, not 0.03, so that far starts (real images) still
+    travel as far as before; a decay from the first step stopped short on them. The fitting core's
+    ``decay`` (`fitting.solver.decay_factor`)."""
+    return lr * np.array([decay_factor(i, steps) for i in range(steps)])
 
 
 def fit_object_pose(pose: tuple[float, np.ndarray, np.ndarray], vertices: np.ndarray, faces: np.ndarray,

@@ -1,6 +1,7 @@
 """The silhouette fit's Adam steps (`silhouette_fit.py`) in torch, for a GPU.
 
-The same loss, gradient, rates and best-step choice as `silhouette_fit._adam`, written for fixed
+The same loss, gradient, rates and best-step choice as the fitting core's object stage (`fitting.solver.fit`
+with the `ObjectSilhouette` term, as `silhouette_fit.fit_object_to_mask` calls it), written for fixed
 shapes: every frame's points, mask pixels and distance / body-depth maps are padded to N_POINTS,
 N_PIXELS and (MAX_SIDE + 1)^2, with weights that zero the padding. On a GPU all steps are then
 captured once as a CUDA graph and replayed per frame: eager, the 40 steps' ~200 small operations
@@ -37,7 +38,7 @@ BIG = 1e30
 
 
 class TorchFitter:
-    """`optimise(target, points, centre) -> params (6,)`, as `silhouette_fit._adam` computes them."""
+    """`optimise(target, points, centre) -> params (6,)`, as the fitting core computes them on the CPU."""
 
     def __init__(self, device: str = "cuda", steps: int = STEPS, lr: float = LEARNING_RATE, cuda_graph: bool = True,
                  compile: bool = False):
@@ -129,7 +130,7 @@ class TorchFitter:
         self.graph = graph
 
     def _steps(self) -> torch.Tensor:
-        """`silhouette_fit._adam`: the parameters with the lowest loss met, the start included."""
+        """The fitting core's object stage: the parameters with the lowest loss met, the start included."""
         params = torch.zeros_like(self.params)
         m1, m2 = torch.zeros_like(params), torch.zeros_like(params)
         best, best_loss = params, torch.full_like(params[0], float("inf"))

@@ -6,8 +6,7 @@ Every hand the front end detects is fitted with the anny hand of its detected si
 and mesh in the camera frame, its pose parameters, model id ``anny_hand_<side>``. Its confidence is
 the detection score lowered by the fit's 2D residual (the robust keypoint term: 0 on the landmarks,
 1 far off them). In a stream, a side fitted less than ``max_age_ns`` ago starts from that fit with half
-the steps: on the phone videos (every 6th frame) as close to the landmarks as 50 steps from the rest
-hand (7.6 / 22.6 px against 8.6 / 24.6 px on wild3 / wild5) in half the time.
+the steps.
 
 The front end's hands and people are also the evidence that a frame shows a real scene: the
 network's own masks are not (on uniform noise it predicts a visible object on a third of its mask,

@@ -238,3 +238,19 @@ def test_positive_rotation_about_hand_y_flexes_fingers_toward_the_palm(kind, req
         bent = hand(dataclasses.replace(p, pose=pose)).joints[0, HAND_JOINTS.index("index4")]
     assert float(bent[2] - rest[2]) < -0.025  # the palm faces -z
     assert abs(float(bent[1] - rest[1])) < 0.02  # a flexion stays in the finger's plane
+
+
+def test_the_kept_rest_body_follows_the_shape_and_its_gradient(body):
+    """The rest geometry is kept while the shape stays put (fits that hold the shape still); a new
+    shape, or a shape that needs a gradient, is computed afresh."""
+    p = body.rest_params(1)
+    first = body(p).vertices
+    again = body(p).vertices
+    assert torch.equal(first, again)
+    tall = BodyParams(p.shape.clone(), p.pose, p.global_orient, p.transl)
+    tall.shape[0, body.shape_labels.index("height")] = 0.9
+    assert not torch.allclose(body(tall).vertices, first)
+    assert torch.equal(body(p).vertices, first)  # back to the first shape
+    shape = p.shape.clone().requires_grad_(True)
+    body(BodyParams(shape, p.pose, p.global_orient, p.transl)).vertices[..., 2].sum().backward()
+    assert shape.grad is not None and shape.grad.abs().sum() > 0

@@ -2,6 +2,8 @@
 world landmarks and a silhouette rendered from the body itself."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -99,3 +101,38 @@ def test_pose_prior_prefers_a_person_to_a_contortion(body):
         nll = prior(body(BodyParams(rest.shape, pose, rest.global_orient, rest.transl)).joints)
     assert float(nll[0]) + 0.5 < float(nll[1])
     assert len(BODY_POSE_JOINTS) == 21
+
+
+def test_a_stream_starts_each_fit_from_the_same_persons_recent_fit(body, scene):
+    """PersonFit (fullbody/person.py) in video mode with warm starts on: the same track within half a
+    second starts from its last fit with half the steps; another track, an old fit or a photo start afresh."""
+    pytest.importorskip("mediapipe")
+    from hoi_perception.frontend.factory import make_frontend
+    from hoi_perception.frontend.interface import Detections
+    from hoi_perception.fullbody.person import WARM_MAX_AGE_NS, ChosenPerson, PersonFit
+
+    _, person, joints, mask = scene
+    fitter = BodyFitter(body, default_pose_prior())
+    full = fitter.s.steps_pose + fitter.s.steps_full
+
+    def chosen(track: int) -> ChosenPerson:
+        p = dataclasses.replace(person, track_id=track)
+        return ChosenPerson(Detections((480, 640), [p]), 0, "test", mask)
+
+    default = PersonFit(make_frontend(mode="video"), fitter)  # warm starts are off unless asked for
+    default.fit(chosen(1), K, None, mask, None, stamp_ns=0)
+    assert default.fit(chosen(1), K, None, mask, None, stamp_ns=0).steps == full
+    stream = PersonFit(make_frontend(mode="video"), fitter, WARM_MAX_AGE_NS)
+    first = stream.fit(chosen(1), K, None, mask, None, stamp_ns=0)
+    warm = stream.fit(chosen(1), K, None, mask, None, stamp_ns=100_000_000)
+    assert first.steps == full and warm.steps == full // 2
+    # the warm fit lands where the fresh one did (mm)
+    assert pa_mpjpe(warm.output.joints[0].numpy(), joints) < pa_mpjpe(first.output.joints[0].numpy(), joints) + 5.0
+    assert stream.fit(chosen(2), K, None, mask, None, stamp_ns=200_000_000).steps == full  # another person
+    late = 200_000_000 + WARM_MAX_AGE_NS + 1
+    assert stream.fit(chosen(2), K, None, mask, None, stamp_ns=late).steps == full  # too old a start
+    stream.reset()
+    assert stream.fit(chosen(2), K, None, mask, None, stamp_ns=late + 1).steps == full  # reset forgets
+    photos = PersonFit(make_frontend(mode="image"), fitter, WARM_MAX_AGE_NS)
+    photos.fit(chosen(1), K, None, mask, None, stamp_ns=0)
+    assert photos.fit(chosen(1), K, None, mask, None, stamp_ns=1).steps == full

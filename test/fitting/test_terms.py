@@ -116,3 +116,55 @@ def test_solver_reports_each_term_and_refuses_duplicate_names(hand_model):
         fit(hand_model, moved, [Pull(), Pull()], K, steps=1)
     with pytest.raises(ValueError, match="unknown free"):
         fit(hand_model, moved, [Pull()], K, steps=1, free=("scale",))
+
+
+def _object_scene():
+    """A 6 cm cube's surface points (jittered) 1 m in front of the camera and a square mask beside them."""
+    from hoi_perception.fullbody.silhouette_fit import _Target
+
+    k = np.array([[300.0, 0, 64], [0, 300.0, 64], [0, 0, 1]])
+    g = np.linspace(-0.03, 0.03, 7)
+    face = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    points = np.concatenate([np.insert(face, axis, s, 1) for axis in range(3) for s in (-0.03, 0.03)]) + [0, 0, 1.0]
+    points += np.random.default_rng(0).normal(scale=1e-3, size=points.shape)  # no ties between nearest points
+    mask = np.zeros((128, 128), bool)
+    mask[60:82, 64:86] = True  # the cube seen ~12 px right and down of where it is
+    target = _Target(mask, np.zeros_like(mask), points[:10] + [0, 0, 5.0], k)
+    return k, points, target
+
+
+def test_object_silhouette_gradient_is_the_loss_slope_at_the_start():
+    from hoi_perception.fitting.object_pose import ObjectStart, move_object
+
+    k, points, target = _object_scene()
+    obj = ObjectStart(points)
+    centre = torch.as_tensor(obj.centre)
+    params = torch.zeros(1, 6, dtype=torch.float64, requires_grad=True)
+    state = T.FitState(None, None, torch.as_tensor(k), None, move_object(torch.as_tensor(points), centre, params),
+                       params, centre)
+    T.ObjectSilhouette(target)(state).sum().backward()
+
+    def loss(p):
+        return target.loss(move_object(torch.as_tensor(points), centre, torch.as_tensor(p)[None])[0].numpy())
+
+    eps = 1e-5
+    for i in range(6):
+        d = np.zeros(6)
+        d[i] = eps
+        slope = (loss(d) - loss(-d)) / (2 * eps)
+        assert params.grad[0, i].item() == pytest.approx(slope, rel=0.05, abs=1e-3), i
+
+
+def test_the_object_moves_alone_onto_its_mask_and_never_ends_worse():
+    from hoi_perception.fitting.object_pose import ObjectStart
+
+    k, points, target = _object_scene()
+    terms = [T.ObjectSilhouette(target), T.ObjectRotationChange(0.5)]
+    res = fit(None, None, terms, k, steps=40, free=("object",), obj=ObjectStart(points), object_lr=0.04, decay=True,
+              keep_best=True)
+    moved = points @ res.object_transform[0, :3, :3].T + res.object_transform[0, :3, 3]
+    assert target.loss(moved) < 0.5 * target.loss(points)
+    assert res.object_params[0, 0] > 0 and res.object_params[0, 1] > 0  # right and down, towards the mask
+    assert res.params is None and res.output is None and set(res.terms) == {"object_silhouette", "object_rotation_change"}
+    with pytest.raises(ValueError, match="only an object"):
+        fit(None, None, terms, k, free=("object", "pose"), obj=ObjectStart(points))
