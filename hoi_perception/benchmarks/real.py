@@ -1,6 +1,6 @@
 """Real cameras: the person and hand side measured on the real data in ../shared/data.
 
-    hoi-perception bench real [--parts frames,hands,parkour] [--sheets DIR] [--json]
+    hoi-perception bench real [--parts frames,hands,handobject,parkour] [--sheets DIR] [--json]
 
 * frames: the 12 BEHAVE/COCO photos with only their object masks given (the person comes from the
   front end). Per item: IoU of the projected body with the true person mask, share of the body's
@@ -13,6 +13,11 @@
   gap of the fitted anny hand's 21 landmarks (the detector's landmark definition on anny,
   `fitting/hand_landmarks.py`) to the front end's (px at 720p), the same for anny's own 21 joints,
   seconds per hand fit (from the start, not warm-started).
+* handobject: the six phone videos as a 10 fps stream of their first 2 s through the hand-object
+  reconstructor (shipped card, front end on): share of frames with a result, the 3D gap of the
+  front end's fitted hands to the posed object mesh (median per video, metres; 0 where they touch
+  or overlap), seconds per frame; ``--sheets`` adds
+  a strip per video of the posed object mesh (red) and the hands (green) on the frames.
 * parkour: ../shared/data/video/parkour_dev (Vicon joints): Procrustes-aligned MPJPE of 12 joints
   (hips, knees, ankles, shoulders, elbows, wrists) per frame of the fitted body, against the front
   end's own world landmarks; per video and the mean of the videos' means; seconds per frame. Each
@@ -251,6 +256,91 @@ def hands_part(sheets: Path | None) -> dict:
             "seconds": _mean_se(secs) if secs else None}
 
 
+# -- phone videos: the hand-held object ----------------------------------------------------------
+OBJECT_STRIDE, OBJECT_FRAMES = 3, 60  # a 10 fps stream of the first 2 s
+
+
+def _object_overlay(rgb: np.ndarray, k: np.ndarray, res) -> np.ndarray:
+    """The frame with the posed object mesh (red) and the published hands' vertices (green)."""
+    from hoi_perception.raster import fill_triangles, pinhole_project
+
+    img = np.ascontiguousarray(rgb[..., ::-1]).copy()
+    h, w = img.shape[:2]
+    if res is not None:
+        obj = res.object
+        v = obj.mesh.vertices @ obj.pose.rotation_matrix().T + obj.pose.position
+        sil = fill_triangles(pinhole_project(v, k, 1e-3)[obj.mesh.faces.astype(np.int64)], (h, w))
+        img[sil] = (0.45 * img[sil] + 0.55 * np.array([40, 40, 230])).astype(np.uint8)
+        for hand in res.hands:
+            if hand.vertices is not None and len(hand.vertices):
+                for x, y in pinhole_project(hand.vertices[::8], k, 1e-3).astype(int):
+                    if 0 <= x < w and 0 <= y < h:
+                        cv2.circle(img, (int(x), int(y)), max(1, w // 250), (60, 220, 60), -1)
+    scale = 360 / max(h, w)
+    return cv2.resize(img, (int(w * scale), int(h * scale)))
+
+
+def handobject_part(sheets: Path | None) -> dict:
+    from scipy.spatial import cKDTree
+
+    from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
+    from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
+
+    recon = load_reconstructor("handobject", "handobject")
+    videos = sorted((shared_data_dir() / "video" / "hand_object_wild").glob("*.mp4"))
+    per_video = []
+    for video in videos:
+        recon.reset()
+        cap = cv2.VideoCapture(str(video))
+        fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+        sampled = results = 0
+        gaps, secs, panels = [], [], []
+        for i in range(OBJECT_FRAMES):
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            if i % OBJECT_STRIDE:
+                continue
+            rgb = np.ascontiguousarray(bgr[..., ::-1])
+            h, w = rgb.shape[:2]
+            kin = CameraIntrinsics.from_fov(w, h, 60.0)
+            sampled += 1
+            t0 = time.perf_counter()
+            try:
+                res = recon.reconstruct(Frame(rgb, int(i * 1e9 / fps), "camera", kin, index=i))
+            except (InputError, InferenceError):
+                res = None
+            secs.append(time.perf_counter() - t0)
+            if res is not None:
+                results += 1
+                obj = res.object
+                tree = cKDTree(obj.mesh.vertices @ obj.pose.rotation_matrix().T + obj.pose.position)
+                # the front end's hands, fitted: the network's own hand comes with its object
+                near = [tree.query(hd.vertices)[0].min() for hd in res.hands
+                        if hd.model_id.startswith("anny_hand") and hd.vertices is not None and len(hd.vertices)]
+                if near:
+                    gaps.append(float(min(near)))
+            if sheets is not None and sampled % 5 == 0:
+                panels.append(_object_overlay(rgb, kin.matrix, res))
+        cap.release()
+        if sheets is not None and panels:
+            sheets.mkdir(parents=True, exist_ok=True)
+            hmax = max(p.shape[0] for p in panels)
+            cv2.imwrite(str(sheets / f"handobject_{video.stem}.png"),
+                        np.concatenate([np.pad(p, ((0, hmax - p.shape[0]), (0, 0), (0, 0))) for p in panels], 1))
+        row = {"video": video.name, "frames": sampled, "results": results,
+               "hand_object_gap_m": float(np.median(gaps)) if gaps else None,
+               "with_hand_and_object": len(gaps), "seconds": float(np.mean(secs[1:])) if len(secs) > 1 else None}
+        per_video.append(row)
+        gap = "-" if row["hand_object_gap_m"] is None else f"{row['hand_object_gap_m'] * 100:.1f} cm"
+        print(f"{video.name}: results in {results}/{sampled} frames; hand-object gap (median) {gap} over "
+              f"{len(gaps)} results with a fitted hand; {row['seconds'] or float('nan'):.2f} s per frame", flush=True)
+    share = [r["results"] / max(r["frames"], 1) for r in per_video]
+    gaps = [r["hand_object_gap_m"] for r in per_video if r["hand_object_gap_m"] is not None]
+    return {"videos": per_video, "result_share": _mean_se(share),
+            "hand_object_gap_m": _mean_se(gaps) if gaps else None}
+
+
 # -- parkour: Vicon joints ------------------------------------------------------------------------
 def parkour_part(sheets: Path | None, stride: int = 2, warm: bool = False) -> dict:
     from hoi_perception.assets import body_model
@@ -320,7 +410,7 @@ def parkour_part(sheets: Path | None, stride: int = 2, warm: bool = False) -> di
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parts", default="frames,hands,parkour")
+    ap.add_argument("--parts", default="frames,hands,handobject,parkour")
     ap.add_argument("--sheets", default=None, help="folder for front/side overlay sheets (not for the repository)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warm", action="store_true", help="parkour: fit each sampled frame from the last one's fit "
@@ -329,7 +419,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     sheets = Path(args.sheets) if args.sheets else None
-    parts = {"frames": frames_part, "hands": hands_part, "parkour": parkour_part}
+    parts = {"frames": frames_part, "hands": hands_part, "handobject": handobject_part, "parkour": parkour_part}
     unknown = set(args.parts.split(",")) - set(parts)
     if unknown:
         raise SystemExit(f"unknown parts {sorted(unknown)}; choose from {sorted(parts)}")

@@ -25,3 +25,10 @@ def test_summary_pairs_the_two_paths_per_item():
     assert out["fit_iou"][0] == pytest.approx(0.715)
     d = out["fit_minus_network"]["iou"]
     assert d["mean"] == pytest.approx(0.285) and d["sem"] > 0 and out["fit_minus_network"]["n"] == 4
+
+
+def test_unknown_parts_are_refused_naming_the_known_ones():
+    from hoi_perception.benchmarks.real import main
+
+    with pytest.raises(SystemExit, match="handobject.*parkour"):
+        main(["--parts", "frames,nope"])
