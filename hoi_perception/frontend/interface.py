@@ -48,7 +48,8 @@ class PersonDetection:
 class HandDetection:
     """One hand. keypoints (21, 2) px in HAND_JOINTS order (wrist, thumb .. pinky, base to tip);
     world (21, 3) m or None; side "left" | "right"; side_from says how the side was decided
-    ("body": the nearest wrist of a detected person, "classifier": the detector's own label)."""
+    ("body": the nearest wrist of a detected person, "classifier": the detector's own label, "track":
+    the side this hand had over the stream, where this frame's evidence said otherwise)."""
 
     keypoints: np.ndarray
     world: np.ndarray | None
@@ -98,6 +99,15 @@ class FrontEnd(abc.ABC):
 
     def close(self) -> None:
         """Release the detector's resources."""
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (4,) boxes x0, y0, x1, y1."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
 
 
 def box_of(points: np.ndarray, weights: np.ndarray | None = None, pad: float = 0.1,

@@ -15,7 +15,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .interface import Detections, FrontEnd, FrontEndUnavailable, HandDetection, PersonDetection, box_of
+from .hand_sides import HandSides
+from .interface import Detections, FrontEnd, FrontEndUnavailable, HandDetection, PersonDetection, box_iou, box_of
 
 # BlazePose order; the names the fitting core matches (odd indices = the person's left).
 POSE_NAMES = (
@@ -48,14 +49,6 @@ def _import_mediapipe():
     return pose, hands
 
 
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 class MediaPipeFrontEnd(FrontEnd):
     name = "mediapipe"
     person_keypoint_names = POSE_NAMES
@@ -83,6 +76,7 @@ class MediaPipeFrontEnd(FrontEnd):
             raise FrontEndUnavailable(f"mediapipe's bundled models failed to load: {exc}") from exc
         self._tracks: list[tuple[int, np.ndarray]] = []
         self._next_track = 0
+        self._hand_sides = HandSides()  # video mode: a hand keeps its side along the stream
 
     # -- people ---------------------------------------------------------------------------
     def _person(self, result, size: tuple[int, int]) -> PersonDetection | None:
@@ -124,7 +118,7 @@ class MediaPipeFrontEnd(FrontEnd):
             work = work.copy()
             work[hide] = image.reshape(-1, 3).mean(0).astype(np.uint8)
             more = self._person(self._pose_more.process(work), size)
-            if more is None or any(_box_iou(more.box, p.box) > 0.5 for p in found):
+            if more is None or any(box_iou(more.box, p.box) > 0.5 for p in found):
                 break
             found.append(more)
         return self._assign_tracks(found)
@@ -135,8 +129,8 @@ class MediaPipeFrontEnd(FrontEnd):
             return [replace(p, track_id=i) for i, p in enumerate(people)]
         out, free = [], list(self._tracks)
         for p in people:
-            best = max(free, key=lambda t: _box_iou(t[1], p.box), default=None)
-            if best is not None and _box_iou(best[1], p.box) >= MAX_TRACK_GAP:
+            best = max(free, key=lambda t: box_iou(t[1], p.box), default=None)
+            if best is not None and box_iou(best[1], p.box) >= MAX_TRACK_GAP:
                 free.remove(best)
                 tid = best[0]
             else:
@@ -161,7 +155,8 @@ class MediaPipeFrontEnd(FrontEnd):
             cls = label.classification[0]
             side = "right" if cls.label == "Left" else "left"  # mirrored-selfie label -> the person's side
             out.append(HandDetection(kp, wl, side, float(cls.score), box_of(kp, None, 0.15, (h, w))))
-        return self._sides_from_people(out, people)
+        out = self._sides_from_people(out, people)
+        return out if self.mode == "image" else self._hand_sides(out)
 
     @staticmethod
     def _sides_from_people(hands: list[HandDetection], people: list[PersonDetection]) -> list[HandDetection]:
@@ -200,6 +195,7 @@ class MediaPipeFrontEnd(FrontEnd):
 
     def reset(self) -> None:
         self._tracks, self._next_track = [], 0
+        self._hand_sides.reset()
         for solution in (self._pose, self._hands):
             if solution is not None:
                 solution.reset()
