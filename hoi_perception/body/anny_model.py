@@ -233,7 +233,8 @@ class AnnyBodyModel(BodyModel):
         if shape.requires_grad:
             return self.anny.get_rest_model(self._blend_coeffs(self.anny, shape))
         last = self._last_rest
-        if last is not None and last[0].shape == shape.shape and torch.equal(last[0], shape):
+        if (last is not None and last[0].shape == shape.shape and last[0].device == shape.device
+                and last[0].dtype == shape.dtype and torch.equal(last[0], shape)):
             return last[1]
         with torch.no_grad():
             rest = self.anny.get_rest_model(self._blend_coeffs(self.anny, shape))

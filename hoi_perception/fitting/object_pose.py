@@ -36,6 +36,19 @@ def move_object(points: torch.Tensor, centre: torch.Tensor, params: torch.Tensor
     return scale[:, None, None] * (points - centre) @ rot.transpose(1, 2) + centre + shift[:, None]
 
 
+def move_object_np(points: np.ndarray, centre: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """`move_object` for one sample in numpy: (N, 3), (3,), (6,) -> (N, 3)."""
+    w = np.asarray(params[2:5], np.float64)
+    theta = float(np.linalg.norm(w))
+    rot = np.eye(3)
+    if theta > 1e-12:  # Rodrigues
+        k = w / theta
+        kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+        rot = np.eye(3) + np.sin(theta) * kx + (1.0 - np.cos(theta)) * kx @ kx
+    shift = centre[2] * np.array([params[0], params[1], 0.0])
+    return np.exp(params[5]) * (points - centre) @ rot.T + centre + shift
+
+
 def object_transform(centre, params) -> np.ndarray:
     """(B, 4, 4) similarity x -> a (x - c) + c' that the parameters apply to the start's points."""
     params = torch.as_tensor(params, dtype=torch.float64).reshape(-1, N_PARAMS)

@@ -18,7 +18,7 @@ import torch
 from hoi_perception.body.interface import BodyModel, BodyOutput, BodyParams
 from hoi_perception.geometry import axis_angle_to_matrix, to_matrix
 
-from .object_pose import N_PARAMS, ObjectStart, move_object, object_transform
+from .object_pose import N_PARAMS, ObjectStart, object_transform
 from .terms import FitState, Term
 
 FREE_ALL = ("orient", "pose", "transl", "shape")
@@ -127,8 +127,7 @@ def fit(model: BodyModel | None, start: BodyParams | None, terms: list[Term], ca
         params, output, delta = body()
         state = FitState(params, output, camera, delta)
         if obj_vars is not None:
-            state.object_params, state.object_centre = obj_vars, obj_centre
-            state.object_points = move_object(obj_points, obj_centre, obj_vars)
+            state.object_params, state.object_centre, state.object_start = obj_vars, obj_centre, obj_points
         values = {t.name: t(state) for t in terms}
         total = sum(t.weight * values[t.name] for t in terms)
         return total, values, state

@@ -7,6 +7,7 @@ person's height, a hand's size), so their values mean the same at any resolution
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ import torch
 from hoi_perception.body.interface import BodyOutput, BodyParams
 from hoi_perception.geometry import project_points
 
+from .object_pose import move_object, move_object_np
+
 
 @dataclass
 class FitState:
@@ -26,10 +29,15 @@ class FitState:
     output: BodyOutput | None
     camera: torch.Tensor  # (3, 3) or (B, 3, 3)
     pose_delta: torch.Tensor | None  # (B, P, 3) axis-angle change from the start, per pose joint
-    # the object, where one is fitted (`object_pose.py`): its moved points, parameters, start centre
-    object_points: torch.Tensor | None = None  # (B, N, 3) float64
+    # the object, where one is fitted (`object_pose.py`): its parameters, start centre and points
     object_params: torch.Tensor | None = None  # (B, 6) float64
     object_centre: torch.Tensor | None = None  # (3,) float64
+    object_start: torch.Tensor | None = None  # (N, 3) float64
+
+    @functools.cached_property
+    def object_points(self) -> torch.Tensor:
+        """(B, N, 3) the object's moved points, made when a term asks for them."""
+        return move_object(self.object_start, self.object_centre, self.object_params)
 
 
 Points = Callable[[FitState], torch.Tensor]  # FitState -> (B, K, 3) camera-frame points
@@ -220,14 +228,16 @@ class Interpenetration(Term):
 class _MaskLoss(torch.autograd.Function):
     """A mask target's loss of the moved object points, per sample, and its gradient with respect to
     the object's six parameters: the target gives d loss / d point; a turn is taken about the moved
-    centre (d x q: exact at w = 0, close for the few degrees these fits turn)."""
+    centre (d x q: exact at w = 0, close for the few degrees these fits turn). Moved in numpy: the
+    fit takes ~40 steps per frame, and torch's per-operation cost would be most of them."""
 
     @staticmethod
-    def forward(ctx, params, points, centre, target):
+    def forward(ctx, params, start, centre, target):
         grad = ctx.needs_input_grad[0]
         losses, grads = [], []
-        c = centre.numpy()
-        for p, x in zip(params.detach().numpy(), points.detach().numpy()):
+        c, x0 = centre.numpy(), start.numpy()
+        for p in params.detach().numpy():
+            x = move_object_np(x0, c, p)
             if not grad:
                 losses.append(target.loss(x))
                 continue
@@ -255,7 +265,7 @@ class ObjectSilhouette(Term):
         self.target = target
 
     def __call__(self, state: FitState) -> torch.Tensor:
-        return _MaskLoss.apply(state.object_params, state.object_points, state.object_centre, self.target)
+        return _MaskLoss.apply(state.object_params, state.object_start, state.object_centre, self.target)
 
 
 class ObjectRotationChange(Term):

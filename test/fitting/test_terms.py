@@ -140,8 +140,8 @@ def test_object_silhouette_gradient_is_the_loss_slope_at_the_start():
     obj = ObjectStart(points)
     centre = torch.as_tensor(obj.centre)
     params = torch.zeros(1, 6, dtype=torch.float64, requires_grad=True)
-    state = T.FitState(None, None, torch.as_tensor(k), None, move_object(torch.as_tensor(points), centre, params),
-                       params, centre)
+    state = T.FitState(None, None, torch.as_tensor(k), None, params, centre, torch.as_tensor(points))
+    assert torch.allclose(state.object_points[0], torch.as_tensor(points))  # not moved at zero
     T.ObjectSilhouette(target)(state).sum().backward()
 
     def loss(p):
