@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 
 __all__ = [
     "axis_angle_to_matrix", "rot6d_to_matrix", "matrix_to_rot6d", "matrix_to_axis_angle", "to_matrix",
-    "rot6d_to_matrix_np", "matrix_to_rot6d_np", "quaternion_xyzw", "rotation_between",
+    "rot6d_to_matrix_np", "matrix_to_rot6d_np", "axis_angle_to_matrix_np", "quaternion_xyzw", "rotation_between",
     "as_points", "rigid_fit", "similarity_transform", "apply_similarity",
     "sample_surface", "closest_point_on_triangles", "point_mesh_distance", "project_points",
 ]
@@ -111,12 +111,17 @@ def matrix_to_rot6d_np(r: np.ndarray) -> np.ndarray:
     return np.concatenate([r[..., :, 0], r[..., :, 1]], -1)
 
 
+def axis_angle_to_matrix_np(rotvec) -> np.ndarray:
+    """(3,) axis-angle -> (3, 3), numpy."""
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_rotvec(np.asarray(rotvec, np.float64)).as_matrix()
+
+
 def rotation_between(u, v) -> np.ndarray:
     """(3, 3) shortest-arc rotation taking direction u to direction v (numpy; 180 degrees about an axis
     perpendicular to u when they are opposite). The data engine's posing uses it too, so its bytes
     depend on this exact arithmetic."""
-    from scipy.spatial.transform import Rotation
-
     u = np.asarray(u, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
     u = u / np.linalg.norm(u)
@@ -132,7 +137,7 @@ def rotation_between(u, v) -> np.ndarray:
         angle = np.pi
     else:
         angle = np.arctan2(s, c)
-    return Rotation.from_rotvec(axis / np.linalg.norm(axis) * angle).as_matrix()
+    return axis_angle_to_matrix_np(axis / np.linalg.norm(axis) * angle)
 
 
 def quaternion_xyzw(r: np.ndarray) -> np.ndarray:

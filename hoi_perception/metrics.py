@@ -490,6 +490,13 @@ def paired_difference(a, b) -> tuple[np.ndarray, np.ndarray]:
     return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(len(d))
 
 
+def paired_rows_by_name(rows: list[dict], names, first: str = "fit", second: str = "network") -> dict:
+    """`paired_difference_by_name` of rows holding f"{first}_{name}" and f"{second}_{name}" per item."""
+    a = np.array([[r[f"{first}_{m}"] for m in names] for r in rows])
+    b = np.array([[r[f"{second}_{m}"] for m in names] for r in rows])
+    return paired_difference_by_name(a, b, names)
+
+
 def paired_difference_by_name(a, b, names) -> dict:
     """`paired_difference` as {name: {"mean", "sem"}, "n": items} for the columns of a and b (items x names)."""
     mean, sem = paired_difference(a, b)

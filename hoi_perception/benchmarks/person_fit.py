@@ -21,7 +21,7 @@ import torch
 def main(argv=None) -> int:
     from hoi_perception.assets import body_model
     from hoi_perception.fullbody.training.data import view_masks
-    from hoi_perception.metrics import mask_iou, mpjpe, pa_mpjpe, paired_difference_by_name
+    from hoi_perception.metrics import mask_iou, mpjpe, pa_mpjpe, paired_rows_by_name
     from hoi_perception.pipeline.stages import load_reconstructor
     from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
     from hoi_perception.raster import fill_triangles, pinhole_project
@@ -78,9 +78,7 @@ def main(argv=None) -> int:
             for m in names:
                 out[f"{path}_{m}"] = float(np.mean([r[f"{path}_{m}"] for r in rows]))
     if len(rows) > 1:
-        a = np.array([[r[f"fit_{m}"] for m in names] for r in rows])
-        b = np.array([[r[f"network_{m}"] for m in names] for r in rows])
-        out["fit_minus_network"] = paired_difference_by_name(a, b, names)
+        out["fit_minus_network"] = paired_rows_by_name(rows, names)
     print(json.dumps(out, indent=1))
     if args.json:
         print(json.dumps(out))

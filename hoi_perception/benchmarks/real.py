@@ -180,7 +180,7 @@ def _sheet(path: Path, bgr, v, faces, sil, hm, j2, k, res, side_view) -> None:
 
 
 def _summary(rows: list[dict], metrics) -> dict:
-    from hoi_perception.metrics import paired_difference_by_name
+    from hoi_perception.metrics import paired_rows_by_name
 
     out = {"items": rows, "n": len(rows)}
     for name in ("fit", "network"):
@@ -190,9 +190,7 @@ def _summary(rows: list[dict], metrics) -> dict:
                 out[f"{name}_{m}"] = _mean_se(vals)
     both = [m for m in metrics if all(f"fit_{m}" in r and f"network_{m}" in r for r in rows)]
     if len(rows) > 1 and both:
-        a = np.array([[r[f"fit_{m}"] for m in both] for r in rows])
-        b = np.array([[r[f"network_{m}"] for m in both] for r in rows])
-        out["fit_minus_network"] = paired_difference_by_name(a, b, both)
+        out["fit_minus_network"] = paired_rows_by_name(rows, both)
     out["seconds"] = _mean_se([r["seconds"] for r in rows])
     return out
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hoi_perception.geometry import axis_angle_to_matrix
+from hoi_perception.geometry import axis_angle_to_matrix, axis_angle_to_matrix_np
 
 N_PARAMS = 6
 
@@ -38,13 +38,7 @@ def move_object(points: torch.Tensor, centre: torch.Tensor, params: torch.Tensor
 
 def move_object_np(points: np.ndarray, centre: np.ndarray, params: np.ndarray) -> np.ndarray:
     """`move_object` for one sample in numpy: (N, 3), (3,), (6,) -> (N, 3)."""
-    w = np.asarray(params[2:5], np.float64)
-    theta = float(np.linalg.norm(w))
-    rot = np.eye(3)
-    if theta > 1e-12:  # Rodrigues
-        k = w / theta
-        kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-        rot = np.eye(3) + np.sin(theta) * kx + (1.0 - np.cos(theta)) * kx @ kx
+    rot = axis_angle_to_matrix_np(params[2:5])
     shift = centre[2] * np.array([params[0], params[1], 0.0])
     return np.exp(params[5]) * (points - centre) @ rot.T + centre + shift
 

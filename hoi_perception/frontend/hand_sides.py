@@ -14,14 +14,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .interface import HandDetection, box_iou
+from .interface import HandDetection, match_boxes
 
 FADE = 0.9  # per frame: a side seen consistently for a few frames outweighs a long-past one
 MIN_OVERLAP = 0.3  # box IoU with last frame's hand for the same hand
 SOURCE_WEIGHT = {"body": 2.0, "classifier": 1.0}
 
 
-@dataclass(eq=False)  # tracks are matched by identity
+@dataclass
 class _Track:
     box: np.ndarray
     votes: dict[str, float] = field(default_factory=lambda: {"left": 0.0, "right": 0.0})
@@ -37,13 +37,11 @@ class HandSides:
         self._tracks = []
 
     def __call__(self, hands: list[HandDetection]) -> list[HandDetection]:
-        free = list(self._tracks)
         tracks = []
-        for hand in hands:
-            best = max(free, key=lambda t: box_iou(t.box, hand.box), default=None)
-            if best is not None and box_iou(best.box, hand.box) >= MIN_OVERLAP:
-                free.remove(best)
-                track = _Track(hand.box, {s: v * FADE for s, v in best.votes.items()})
+        matches = match_boxes([t.box for t in self._tracks], [h.box for h in hands], MIN_OVERLAP)
+        for hand, match in zip(hands, matches):
+            if match is not None:
+                track = _Track(hand.box, {s: v * FADE for s, v in self._tracks[match].votes.items()})
             else:
                 track = _Track(hand.box)
             track.votes[hand.side] += SOURCE_WEIGHT.get(hand.side_from, 1.0) * max(hand.score, 1e-3)

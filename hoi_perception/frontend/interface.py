@@ -110,6 +110,20 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+def match_boxes(previous: list, boxes: list, min_iou: float) -> list[int | None]:
+    """For each box in turn, the index of the still unmatched previous box it overlaps most, if their
+    IoU is at least ``min_iou``, else None: who is who from one frame to the next."""
+    free, out = list(range(len(previous))), []
+    for box in boxes:
+        best = max(free, key=lambda i: box_iou(previous[i], box), default=None)
+        if best is not None and box_iou(previous[best], box) >= min_iou:
+            free.remove(best)
+            out.append(best)
+        else:
+            out.append(None)
+    return out
+
+
 def box_of(points: np.ndarray, weights: np.ndarray | None = None, pad: float = 0.1,
            size: tuple[int, int] | None = None) -> np.ndarray:
     """x0, y0, x1, y1 around the points with weight > 0.3 (all when none qualify), padded by ``pad``

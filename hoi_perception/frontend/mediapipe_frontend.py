@@ -16,7 +16,8 @@ from dataclasses import replace
 import numpy as np
 
 from .hand_sides import HandSides
-from .interface import Detections, FrontEnd, FrontEndUnavailable, HandDetection, PersonDetection, box_iou, box_of
+from .interface import (Detections, FrontEnd, FrontEndUnavailable, HandDetection, PersonDetection, box_iou, box_of,
+                        match_boxes)
 
 # BlazePose order; the names the fitting core matches (odd indices = the person's left).
 POSE_NAMES = (
@@ -127,12 +128,11 @@ class MediaPipeFrontEnd(FrontEnd):
         """Track ids by box overlap with the previous frame's people (photo mode: numbered afresh)."""
         if self.mode == "image":
             return [replace(p, track_id=i) for i, p in enumerate(people)]
-        out, free = [], list(self._tracks)
-        for p in people:
-            best = max(free, key=lambda t: box_iou(t[1], p.box), default=None)
-            if best is not None and box_iou(best[1], p.box) >= MAX_TRACK_GAP:
-                free.remove(best)
-                tid = best[0]
+        out = []
+        matches = match_boxes([box for _, box in self._tracks], [p.box for p in people], MAX_TRACK_GAP)
+        for p, match in zip(people, matches):
+            if match is not None:
+                tid = self._tracks[match][0]
             else:
                 tid, self._next_track = self._next_track, self._next_track + 1
             out.append(replace(p, track_id=tid))
