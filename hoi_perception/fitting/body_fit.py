@@ -20,6 +20,7 @@ from hoi_perception.geometry import matrix_to_axis_angle, rigid_fit
 
 from . import terms as T
 from .placement import focal, point_at_depth, spread, swing_onto, weak_perspective_depth
+from .skeleton_region import REACH, skeleton_region
 from .solver import FitResult, fit
 
 # detector keypoint name -> anny body keypoint (COCO-17 + feet regressed from the mesh)
@@ -60,6 +61,7 @@ class BodyFitSettings:
     w_hands: float = 0.5
     sigma_2d: float = 0.05  # of the person's height
     sigma_world: float = 0.15  # metres
+    reach: float = REACH  # mask pixels farther than this (x height) from the person's skeleton are not covered
 
 
 @dataclass
@@ -127,7 +129,8 @@ class BodyFitter:
                 np.full((1, 21), hand.score), max(hand.size_px, 8.0), s.w_hands, 0.1, name=f"hand_{hand.side}_2d"))
         full = list(pose)
         if ev.mask is not None and ev.mask.any():
-            full.append(T.Silhouette(self.sil_vertices, ev.mask, height, ev.allowed, s.w_silhouette))
+            cover = skeleton_region(p, ev.mask.shape, s.reach) if s.reach > 0 else None
+            full.append(T.Silhouette(self.sil_vertices, ev.mask, height, ev.allowed, s.w_silhouette, cover=cover))
         return pose, full
 
     # -- start -------------------------------------------------------------------------------

@@ -109,12 +109,14 @@ class WorldLandmarks(Term):
 class Silhouette(Term):
     """The person's mask and the projected body agree: body points that land outside the mask (or
     outside what may hide the person, e.g. the object) pay their distance to it, and mask pixels far
-    from every projected body point pay their distance beyond ``tolerance`` of the scale."""
+    from every projected body point pay their distance beyond ``tolerance`` of the scale (only those
+    inside ``cover`` where it is given)."""
 
     name = "silhouette"
 
     def __init__(self, vertex_index, mask: np.ndarray, scale_px: float, allowed: np.ndarray | None = None,
-                 weight: float = 1.0, samples: int = 400, tolerance: float = 0.005, seed: int = 0) -> None:
+                 weight: float = 1.0, samples: int = 400, tolerance: float = 0.005, seed: int = 0,
+                 cover: np.ndarray | None = None) -> None:
         super().__init__(weight)
         self.index = torch.as_tensor(vertex_index, dtype=torch.long)
         mask = np.asarray(mask, bool)
@@ -122,7 +124,8 @@ class Silhouette(Term):
         self.h, self.w = mask.shape
         outside = cv2.distanceTransform((~allowed).astype(np.uint8), cv2.DIST_L2, 5)
         self.field = torch.as_tensor(outside / float(scale_px), dtype=torch.float32)[None, None]
-        ys, xs = np.nonzero(mask)
+        # only mask pixels where the body can be (``cover``, e.g. near the person's skeleton) pull it
+        ys, xs = np.nonzero(mask if cover is None else mask & np.asarray(cover, bool))
         pick = np.random.default_rng(seed).choice(len(xs), min(samples, len(xs)), replace=False) if len(xs) else []
         self.pixels = torch.as_tensor(np.stack([xs[pick], ys[pick]], 1), dtype=torch.float32)
         self.scale, self.tolerance = float(scale_px), float(tolerance)

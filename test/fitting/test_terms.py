@@ -69,6 +69,21 @@ def test_silhouette_prefers_the_body_on_the_mask_and_covering_it():
     assert float(hidden(_state(on + torch.tensor([0.1, 0.0, 0.0])))) < float(term(_state(on + torch.tensor([0.1, 0.0, 0.0]))))
 
 
+
+def test_silhouette_covers_only_the_pixels_given():
+    mask = np.zeros((480, 640), bool)
+    mask[140:340, 270:370] = True  # the person
+    mask[140:340, 370:470] = True  # a neighbour merged into the detector's mask
+    u, v = np.meshgrid(np.linspace(272, 368, 10), np.linspace(142, 338, 20))
+    on = torch.tensor(np.stack([(u - 320) / 500 * 2, (v - 240) / 500 * 2, np.full_like(u, 2.0)], -1).reshape(1, -1, 3),
+                      dtype=torch.float32)
+    index = np.arange(on.shape[1])
+    every = T.Silhouette(index, mask, scale_px=200.0, tolerance=0.03)
+    cover = np.zeros_like(mask)
+    cover[:, :372] = True
+    own = T.Silhouette(index, mask, scale_px=200.0, tolerance=0.03, cover=cover)
+    assert float(own(_state(on))) < 0.01 < float(every(_state(on)))  # the neighbour's pixels no longer pull
+
 def test_shape_prior_pose_change_and_smoothness():
     s = T.ShapePrior(torch.full((1, 6), 0.5), sigma=0.1)
     assert float(s(_state(torch.zeros(1, 1, 3)))) == 0.0
