@@ -21,6 +21,7 @@ from .encoding import IMAGE_SIZE, MASK_SIZE, MAX_FRAMES, intrinsics_vector
 from .flip import flip_clip, merge_flipped
 from .flow import FLOW_INPUTS
 from .flow import sample as flow_sample
+from .hand_crop import Window, centre_window
 from .mesh import EmptyShapeError, occupancy_to_mesh
 from .pose import decode_poses, depth_points, refine_translation, refine_with_depth, track_mask_centroids
 
@@ -57,11 +58,12 @@ def mesh_level(value) -> float:
     return level
 
 
-def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """Centre crop to a square and resize to size x size; returns (image, 3x3 K of the result)."""
-    h, w = image.shape[:2]
-    s = min(h, w)
-    x0, y0 = (w - s) // 2, (h - s) // 2
+def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE,
+                window: Window | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Crop a square ``window`` (the centre square by default; `hand_crop.py` makes one that follows
+    the hands) and resize to size x size; returns (image, 3x3 K of the result)."""
+    win = window or centre_window(image.shape)
+    x0, y0, s = win.x0, win.y0, win.side
     crop = image[y0:y0 + s, x0:x0 + s]
     img = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if s > size else cv2.INTER_LINEAR)
     sc = size / s
@@ -70,13 +72,12 @@ def crop_square(image: np.ndarray, k: CameraIntrinsics, size: int = IMAGE_SIZE) 
     return img, kk
 
 
-def crop_square_depth(depth: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
-    """The same centre crop and resize as `crop_square`, for a depth image (nearest neighbour, so
-    no depth is invented across object edges); metres, NaN where unknown."""
+def crop_square_depth(depth: np.ndarray, size: int = IMAGE_SIZE, window: Window | None = None) -> np.ndarray:
+    """The same crop and resize as `crop_square`, for a depth image (nearest neighbour, so no depth
+    is invented across object edges); metres, NaN where unknown."""
     d = np.asarray(depth, np.float32)
-    h, w = d.shape[:2]
-    s = min(h, w)
-    x0, y0 = (w - s) // 2, (h - s) // 2
+    win = window or centre_window(d.shape)
+    x0, y0, s = win.x0, win.y0, win.side
     d = np.where(np.isfinite(d) & (d > 0), d, np.nan).astype(np.float32)
     return cv2.resize(d[y0:y0 + s, x0:x0 + s], (size, size), interpolation=cv2.INTER_NEAREST)
 

@@ -50,6 +50,7 @@ from hoi_perception.pipeline.types import (
 )
 
 from .encoding import MAX_FRAMES
+from .hand_crop import HandCrop
 from .infer import (
     DEPTH_MODES,
     MIN_FRAMES,
@@ -75,7 +76,7 @@ class HandObjectReconstructor(Reconstructor):
                  refine: str | bool = "silhouette", threads: int = 1, depth_mode: str = "shared",
                  hand_mesh_iters: int = 10, flip_average: bool | None = None, device: str | None = None,
                  keyframe_window_s: float = KEYFRAME_WINDOW_S, hand_fit: bool | None = None,
-                 frontend: str = "mediapipe", frontend_mode: str = "video"):
+                 frontend: str = "mediapipe", frontend_mode: str = "video", hand_crop: bool | None = None):
         super().__init__(str(card["name"]), card)
         self.keyframes = int(keyframes or card.get("keyframes", 4))
         if not keyframe_window_s > 0:
@@ -109,6 +110,11 @@ class HandObjectReconstructor(Reconstructor):
 
             self.frontend_hands = FrontEndHands(frontend, frontend_mode)
             self.hand_model_id = NETWORK_HAND_ID  # says the source: the fitted hands are anny_hand_<side>
+        # the network's window follows the front end's hands (`hand_crop.py`); else the centre square
+        self.crop = None
+        if self.frontend_hands is not None and (bool(card.get("hand_crop", True)) if hand_crop is None
+                                                else bool(hand_crop)):
+            self.crop = HandCrop()
         self._seen_key = None  # the camera and size the front end is tracking in
         self._evidence_ns: int | None = None  # stamp of the newest frame the front end saw a hand or a person in
         self.messages: list[str] = []  # the latest reasons for no/partial results (also logged)
@@ -123,6 +129,8 @@ class HandObjectReconstructor(Reconstructor):
         self._seen_key = self._evidence_ns = None
         if self.frontend_hands is not None:
             self.frontend_hands.reset()
+        if self.crop is not None:
+            self.crop.reset()
 
     def _say(self, msg: str) -> None:
         self.messages.append(msg)
@@ -130,18 +138,18 @@ class HandObjectReconstructor(Reconstructor):
         log.warning(msg)
 
     def observe(self, frame: Frame) -> None:
-        self._buffer(frame)
+        self._buffer(frame, None if self.crop is None else self.crop.current(frame.image.shape))
 
-    def _buffer(self, frame: Frame) -> None:
-        """Add a frame to the keyframe buffer, which restarts on a new camera, size or depth state and
-        forgets keyframes older than the window."""
+    def _buffer(self, frame: Frame, window=None) -> None:
+        """Add a frame, cropped to ``window`` (the centre square by default), to the keyframe buffer,
+        which restarts on a new camera, size or depth state and forgets keyframes older than the window."""
         key = (frame.image.shape[:2], frame.frame_id)
         if self.buffer and self.buffer[-1][0] != key:
             self._say(f"frame {frame.index}: size {frame.image.shape[1]}x{frame.image.shape[0]} / camera "
                       f"{frame.frame_id!r} differs from the keyframes; restarting the keyframe buffer")
             self.buffer.clear()
-        img, k = crop_square(frame.image, frame.intrinsics)
-        depth = crop_square_depth(frame.depth) if frame.depth is not None else None
+        img, k = crop_square(frame.image, frame.intrinsics, window=window)
+        depth = crop_square_depth(frame.depth, window=window) if frame.depth is not None else None
         if self.buffer and (depth is None) != (self.buffer[-1][4] is None):
             self._say(f"frame {frame.index}: depth {'appeared' if depth is not None else 'vanished'}; restarting the "
                       f"keyframe buffer")
@@ -155,20 +163,21 @@ class HandObjectReconstructor(Reconstructor):
         self.buffer.append((key, frame, img, k, depth))
 
     def _look(self, frame: Frame):
-        """The front end's detections in the newest frame (None without ``hand_fit``). Raises InputError,
-        and unbuffers the frame, when it has seen no hand and no person within the keyframe window."""
+        """The front end's detections in a frame before it is buffered (None without ``hand_fit``).
+        Raises InputError when it has seen no hand and no person within the keyframe window."""
         if self.frontend_hands is None:
             return None
-        key = self.buffer[-1][0]
+        key = (frame.image.shape[:2], frame.frame_id)
         if key != self._seen_key:  # another camera or size: nothing to track across, no evidence yet
             self.frontend_hands.reset()
+            if self.crop is not None:
+                self.crop.reset()
             self._seen_key, self._evidence_ns = key, None
         det = self.frontend_hands.detect(frame.image)
         if det.hands or det.people:
             self._evidence_ns = frame.stamp_ns
         # a detection stays evidence for as long as its frame may stay a keyframe (a tracker misses frames)
         if self._evidence_ns is None or not 0 <= frame.stamp_ns - self._evidence_ns <= self.window_ns:
-            self.buffer.pop()
             raise InputError(f"frame {frame.index}: the front end found no hand and no person in the last "
                              f"{self.window_ns / 1e9:.1f} s: no hand-object result (the network's object mask alone "
                              f"is no evidence: it finds objects in noise)")
@@ -210,8 +219,11 @@ class HandObjectReconstructor(Reconstructor):
                           joint_set="hand21", confidence=float(clip.confidence))], topologies
 
     def reconstruct(self, frame: Frame) -> HandObjectResult | None:
-        self._buffer(frame)
         det = self._look(frame)
+        window = None
+        if self.crop is not None:
+            window = self.crop.update([h.keypoints for h in det.hands], frame.image.shape)
+        self._buffer(frame, window)
         if len(self.buffer) < MIN_FRAMES:
             self._say(f"frame {frame.index}: keyframe buffer filling ({len(self.buffer)}/{MIN_FRAMES} frames needed)")
             return None
@@ -251,7 +263,8 @@ def build(model_dir: Path, card: dict, **options) -> Reconstructor:
     mesh), flip_average (the card's by default; false: one network pass per frame, `flip.py`), device
     ('cpu', 'cuda'; the backend's own by default), keyframe_window_s (2 s), hand_fit (the card's by default:
     the front end's hands fitted with the anny hand, and its detections as the frames' evidence), frontend
-    ('mediapipe'), frontend_mode ('video' default, 'image')."""
+    ('mediapipe'), frontend_mode ('video' default, 'image'), hand_crop (with hand_fit: the network's window
+    follows the detected hands; the card's, else on)."""
     backend = options.get("backend") or card.get("backend", "onnxruntime")
     return HandObjectReconstructor(Path(model_dir), card, backend=backend, keyframes=options.get("keyframes"),
                                    refine=options.get("refine", card.get("refine", "silhouette")),
@@ -261,4 +274,5 @@ def build(model_dir: Path, card: dict, **options) -> Reconstructor:
                                    flip_average=options.get("flip_average"), device=options.get("device"),
                                    keyframe_window_s=float(options.get("keyframe_window_s", KEYFRAME_WINDOW_S)),
                                    hand_fit=options.get("hand_fit"), frontend=str(options.get("frontend", "mediapipe")),
-                                   frontend_mode=str(options.get("frontend_mode", "video")))
+                                   frontend_mode=str(options.get("frontend_mode", "video")),
+                                   hand_crop=options.get("hand_crop"))

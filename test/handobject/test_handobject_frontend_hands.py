@@ -138,3 +138,25 @@ def test_missing_mediapipe_is_a_clear_start_up_error(monkeypatch):
     with pytest.raises(ModelNotAvailable, match=r"hand fit cannot run.*mediapipe==0\.10\.14.*hand_fit: false"):
         load_reconstructor("handobject", "handobject")
     assert load_reconstructor("handobject", "handobject", hand_fit=False).frontend_hands is None
+
+
+def test_the_network_window_follows_the_detected_hand(wild3):
+    """Each keyframe is cropped about the hands the front end found (`hand_crop.py`), its intrinsics
+    following its own window; without the option, the centre square as before."""
+    from hoi_perception.handobject.hand_crop import centre_window
+    from hoi_perception.handobject.infer import crop_square
+
+    frames, _, dets = wild3
+    recon = load_reconstructor("handobject", "handobject")
+    for f in frames[:2]:
+        recon.reconstruct(f)
+    win = recon.crop.current(frames[1].image.shape)
+    assert recon.crop.following and win != centre_window(frames[1].image.shape)
+    centre = np.concatenate([h.keypoints for h in dets[1].hands]).mean(0)
+    assert win.x0 <= centre[0] <= win.x0 + win.side and win.y0 <= centre[1] <= win.y0 + win.side
+    _, k_expected = crop_square(frames[1].image, frames[1].intrinsics, window=win)
+    np.testing.assert_allclose(recon.buffer[-1][3], k_expected)
+    plain = load_reconstructor("handobject", "handobject", hand_crop=False)
+    plain.reconstruct(frames[0])
+    _, k_centre = crop_square(frames[0].image, frames[0].intrinsics)
+    assert plain.crop is None and np.allclose(plain.buffer[-1][3], k_centre)
