@@ -107,6 +107,7 @@ def frames_part(sheets: Path | None) -> dict:
         seconds = time.perf_counter() - t0
         net = recons[("network", template)].reconstruct(Frame(rgb, 0, "camera", k, masks=np.stack([hm, om])))
         row = {"id": it["id"], "seconds": seconds}
+        _no_masks(row, recons, template, rgb, k, om, model)
         det = front.detect(rgb)
         for name, res in (("fit", fit), ("network", net)):
             body = res.bodies[0]
@@ -119,6 +120,12 @@ def frames_part(sheets: Path | None) -> dict:
             ov, of = _object_mesh(res)
             row[f"{name}_object_iou"] = mask_iou(rasterize(pinhole_project(ov, k.matrix, 1e-3), of, (h, w)), om)
             row[f"{name}_joints_inside"] = float(np.mean(inside))
+            if name == "fit" and __import__("os").environ.get("DBG"):
+                import cv2 as _cv
+                dist = _cv.distanceTransform((~hm).astype(np.uint8), _cv.DIST_L2, 5)
+                print({n: round(float(dist[min(max(y, 0), h - 1), min(max(x, 0), w - 1)]), 1)
+                       for n, (x, y), ok in zip(model.joint_names, j2, inside) if not ok})
+            row[f"{name}_joints_outside"] = [n for n, ok in zip(model.joint_names, inside) if not ok]
             if det.people:
                 p = max(det.people, key=lambda q: (_box_overlap(q.box, hm)))
                 names = [n for n in BODY_KEYPOINTS if n in p.keypoint_names]
@@ -138,8 +145,51 @@ def frames_part(sheets: Path | None) -> dict:
               f"joints inside {row['fit_joints_inside']:.2f} ({row['network_joints_inside']:.2f}); "
               f"keypoint gap {row.get('fit_gap_px', float('nan')):.1f} px; object IoU with its (given) mask "
               f"{row['fit_object_iou']:.3f} ({row['network_object_iou']:.3f}); {seconds:.2f} s", flush=True)
+        if "mask_source" in row:
+            print(f"  no masks given: object mask from {row['mask_source']}, IoU with the true object mask "
+                  f"{row['segmenter_mask_iou']:.3f}; the object placed with it: IoU {row['segmenter_object_iou']:.3f} "
+                  f"with the true mask, {row.get('segmenter_object_iou_own_mask', 0.0):.3f} with its own", flush=True)
     front.close()
-    return _summary(rows, ("iou", "joints_inside", "gap_px", "gap_height", "object_iou"))
+    out = _summary(rows, ("iou", "joints_inside", "gap_px", "gap_height", "object_iou"))
+    for key in ("segmenter_mask_iou", "segmenter_object_iou", "segmenter_object_iou_own_mask", "segmenter_seconds"):
+        vals = [r[key] for r in rows if key in r]
+        if vals:
+            out[key] = _mean_se(vals)
+    return out
+
+
+def _no_masks(row: dict, recons: dict, template, rgb, k, om, model) -> None:
+    """The photo with no mask at all: the object mask the pipeline makes (depth or segmenter) against
+    the true one, and the object placed with it against the true mask and against its own."""
+    from hoi_perception.fullbody.training.real_images import rasterize
+    from hoi_perception.metrics import mask_iou
+    from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, load_reconstructor
+    from hoi_perception.pipeline.types import Frame, InputError
+    from hoi_perception.raster import pinhole_project
+
+    key = ("auto", template)
+    if key not in recons:
+        try:
+            recons[key] = load_reconstructor("fullbody", "fullbody", object_class=template, person_fit=True,
+                                             frontend_mode="image", object_masks="auto")
+        except ModelNotAvailable as exc:
+            recons[key] = None
+            print(f"no object masks made: {exc}")
+    if recons[key] is None:
+        return
+    h, w = om.shape
+    t0 = time.perf_counter()
+    try:
+        res = recons[key].reconstruct(Frame(rgb, 0, "camera", k, masks=None))
+    except (InputError, InferenceError) as exc:
+        row.update(segmenter_mask_iou=0.0, segmenter_object_iou=0.0, mask_source=f"none ({exc})")
+        return
+    made = recons[key].last_object_mask
+    ov, of = _object_mesh(res)
+    placed = rasterize(pinhole_project(ov, k.matrix, 1e-3), of, (h, w))
+    row.update(segmenter_mask_iou=mask_iou(made.mask, om), segmenter_object_iou=mask_iou(placed, om),
+               segmenter_object_iou_own_mask=mask_iou(placed, made.mask), mask_source=made.source,
+               segmenter_seconds=time.perf_counter() - t0)
 
 
 def _box_overlap(box, mask) -> int:
@@ -278,13 +328,13 @@ def _object_overlay(rgb: np.ndarray, k: np.ndarray, res) -> np.ndarray:
     return cv2.resize(img, (int(w * scale), int(h * scale)))
 
 
-def handobject_part(sheets: Path | None) -> dict:
+def handobject_part(sheets: Path | None, centre_crop: bool = False) -> dict:
     from scipy.spatial import cKDTree
 
     from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
     from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 
-    recon = load_reconstructor("handobject", "handobject")
+    recon = load_reconstructor("handobject", "handobject", hand_crop=not centre_crop)
     videos = sorted((shared_data_dir() / "video" / "hand_object_wild").glob("*.mp4"))
     per_video = []
     for video in videos:
@@ -319,7 +369,12 @@ def handobject_part(sheets: Path | None) -> dict:
                 if near:
                     gaps.append(float(min(near)))
             if sheets is not None and sampled % 5 == 0:
-                panels.append(_object_overlay(rgb, kin.matrix, res))
+                panel = rgb.copy()
+                if recon.crop is not None:  # the network's window, yellow
+                    win = recon.crop.current(rgb.shape)
+                    cv2.rectangle(panel, (win.x0, win.y0), (win.x0 + win.side - 1, win.y0 + win.side - 1),
+                                  (255, 220, 0), max(2, w // 200))
+                panels.append(_object_overlay(panel, kin.matrix, res))
         cap.release()
         if sheets is not None and panels:
             sheets.mkdir(parents=True, exist_ok=True)
@@ -340,7 +395,7 @@ def handobject_part(sheets: Path | None) -> dict:
 
 
 # -- parkour: Vicon joints ------------------------------------------------------------------------
-def parkour_part(sheets: Path | None, stride: int = 2, warm: bool = False) -> dict:
+def parkour_part(sheets: Path | None, stride: int = 2, warm: bool = False, videos: str = "") -> dict:
     from hoi_perception.assets import body_model
     from hoi_perception.body.joints import BODY_JOINTS
     from hoi_perception.fitting.body_fit import BodyEvidence, BodyFitter
@@ -358,6 +413,8 @@ def parkour_part(sheets: Path | None, stride: int = 2, warm: bool = False) -> di
     fitter = BodyFitter(body_model(), default_pose_prior())
     per_video = []
     for video in sorted(root.glob("*.mp4")):
+        if videos and not any(video.stem.startswith(v) for v in videos.split(",")):
+            continue
         joints = gt[f"{video.stem}__joint_3d_positions"]
         usable = len(joints) - 3  # the dataset's own pairing: frame i <-> index i for i < N - 3
         front = make_frontend(mode="video", max_people=1, max_hands=0)
@@ -413,6 +470,10 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warm", action="store_true", help="parkour: fit each sampled frame from the last one's fit "
                     "(a stream's warm start, half the steps) instead of afresh")
+    ap.add_argument("--videos", default="", help="parkour: only the videos whose names start with these "
+                    "(comma-separated, e.g. kv03,pu03)")
+    ap.add_argument("--centre-crop", action="store_true", help="handobject: the network sees the image's centre "
+                    "square, not a window that follows the hands (the behaviour before)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -424,7 +485,12 @@ def main(argv=None) -> int:
     out = {}
     for name in args.parts.split(","):
         print(f"== {name}", flush=True)
-        out[name] = parts[name](sheets, warm=True) if (name == "parkour" and args.warm) else parts[name](sheets)
+        options = {"warm": True} if (name == "parkour" and args.warm) else {}
+        if name == "parkour" and args.videos:
+            options["videos"] = args.videos
+        if name == "handobject" and args.centre_crop:
+            options["centre_crop"] = True
+        out[name] = parts[name](sheets, **options)
         summary = {k: v for k, v in out[name].items() if k not in ("items", "videos")}
         print(json.dumps(summary, indent=1))
     if args.json:

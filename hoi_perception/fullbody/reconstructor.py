@@ -17,6 +17,11 @@ it, both masks must be given and the network's body is published as it comes. Th
 the `object_class` option (an object library id, e.g. a template the person is known to handle, as
 on BEHAVE where the object name is given); without it the network's class head picks one of its
 training classes (said in ObjectState.class_name).
+
+The object mask (with ``person_fit``): the given one; else, with ``object_masks`` "auto" (default),
+from the frame's depth image (the surface at the hands) or the learned object segmenter prompted by
+the chosen person's mask and hands (`hoi_perception.objectmask`); ObjectState.mask_source says which.
+"given" refuses frames without one.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ import torch
 
 from hoi_perception.backends import BACKENDS, BackendError, default_device, load_backend
 from hoi_perception.geometry import quaternion_xyzw, rot6d_to_matrix, similarity_transform
+from hoi_perception.objectmask.sources import choose_object_mask, hand_points
 from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, Reconstructor
 from hoi_perception.pipeline.types import (
     PART_BODY,
@@ -46,6 +52,7 @@ from .person import PersonFit, fitted_outputs
 from .preprocess import make_crop
 
 INPUT_NAMES = ("image", "intrinsics", "template")
+OBJECT_MASK_MODES = ("auto", "given")
 log = logging.getLogger("hoi_perception.fullbody")
 BODY_MODEL_ID = "anny_body"
 JOINT_SET = "anny_body22+hands42"
@@ -177,7 +184,8 @@ class FullBodyReconstructor(Reconstructor):
     def __init__(self, model_dir: Path, card: dict, backend: str | None = None, object_class: str | None = None,
                  threads: int | None = None, flip_average: bool | None = None,
                  silhouette_fit: bool | None = None, device: str | None = None, person_fit: bool | None = None,
-                 frontend: str = "mediapipe", frontend_mode: str = "video") -> None:
+                 frontend: str = "mediapipe", frontend_mode: str = "video", object_masks: str | None = None,
+                 segmenter_dir: str | None = None) -> None:
         super().__init__(str(card["name"]), card)
         for key in ("config", "classes"):
             if key not in card:
@@ -214,20 +222,32 @@ class FullBodyReconstructor(Reconstructor):
         use_fit = bool(card.get("person_fit", False)) if person_fit is None else bool(person_fit)
         self.person = _person_fit(frontend, frontend_mode) if use_fit else None
         self._choice = ""  # which person is reconstructed and why, as last said
+        # frames without an object mask: from depth or the learned segmenter ("auto"), or refused ("given")
+        self.object_masks = str(object_masks or card.get("object_masks", "auto"))
+        if self.object_masks not in OBJECT_MASK_MODES:
+            raise ModelNotAvailable(f"object_masks must be one of {OBJECT_MASK_MODES}, got {self.object_masks!r}")
+        self.segmenter = None
+        if self.person is not None and self.object_masks == "auto":
+            from hoi_perception.objectmask.segmenter import ObjectSegmenter
+
+            self.segmenter = ObjectSegmenter(segmenter_dir, threads=threads)
+        self._mask_source = ""  # where the object mask came from, as last said
+        self.last_object_mask = None  # the latest frame's `ObjectMask` (for benchmarks and overlays)
 
     def reconstruct(self, frame: Frame) -> FullBodyResult:
         masks = frame.masks
-        if masks is None or len(masks) < (1 if self.person else 2):
+        need = 0 if self.segmenter is not None else 1 if self.person else 2
+        if (0 if masks is None else len(masks)) < need:
             need = "the object mask (last mask; person masks optional)" if self.person else \
                 "the person (one or more masks) and the object (last mask)"
             raise InputError(f"the full-body model needs instance masks: {need}; got "
                              + ("none" if masks is None else f"{len(masks)} mask(s)"))
-        obj = np.asarray(masks[-1]) > 0
-        human = np.any(np.asarray(masks[:-1]) > 0, axis=0) if len(masks) > 1 else None
+        obj = np.asarray(masks[-1]) > 0 if masks is not None and len(masks) else None
+        human = np.any(np.asarray(masks[:-1]) > 0, axis=0) if masks is not None and len(masks) > 1 else None
         k = frame.intrinsics.matrix
         if self.person is None:
             res = self.infer.run(frame.image, human, obj, k, self.object_class)
-            return self.to_result(frame, res)
+            return self.to_result(frame, res, mask_source="given")
         chosen = self.person.find(frame.image, obj)
         choice = f"person track {chosen.person.track_id}: {chosen.reason}"
         if choice != self._choice:  # said once per change, not per frame
@@ -235,6 +255,15 @@ class FullBodyReconstructor(Reconstructor):
             self._choice = choice
         if human is None:
             human = chosen.mask
+        found = choose_object_mask(frame.image, obj, frame.depth, human, hand_points(chosen.person, chosen.hands),
+                                   self.segmenter)
+        self.last_object_mask = found
+        if found.mask is None:
+            raise InputError(f"no object mask for this frame ({found.reason}): no full-body result")
+        if found.source != self._mask_source:  # said once per change, not per frame
+            log.info("full body: object mask from %s (%s)", found.source, found.reason)
+            self._mask_source = found.source
+        obj = found.mask
         res = self.infer.run(frame.image, human, obj, k, self.object_class, fit_object=False)
         fit = self.person.fit(chosen, k, res, human, obj, frame.stamp_ns)
         if "body_contact_full" not in res:  # the network's contacts, on the full mesh, stay with the fitted body
@@ -242,10 +271,10 @@ class FullBodyReconstructor(Reconstructor):
         res.update(fitted_outputs(fit))
         if self.infer.silhouette_fit:
             self.infer.fit_object(res, human, obj, k)
-        return self.to_result(frame, res, chosen, fit)
+        return self.to_result(frame, res, chosen, fit, mask_source=found.source)
 
     def reset(self) -> None:
-        self._choice = ""
+        self._choice = self._mask_source = ""
         if self.person is not None:
             self.person.reset()
 
@@ -257,7 +286,7 @@ class FullBodyReconstructor(Reconstructor):
         v, c = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)
         return v[0], c[0]
 
-    def to_result(self, frame: Frame, res: dict, chosen=None, fit=None) -> FullBodyResult:
+    def to_result(self, frame: Frame, res: dict, chosen=None, fit=None, mask_source: str = "") -> FullBodyResult:
         verts, contact = self.full_mesh(res)
         joints = np.concatenate([res["joints"], res["hand_joints"].reshape(-1, 3)])
         go = rot6d_to_matrix(torch.as_tensor(res["body_global_orient"])[None])[0].numpy()
@@ -280,7 +309,7 @@ class FullBodyReconstructor(Reconstructor):
         name = res["object_class"] if pred is None else f"{pred[0]} (predicted, p={pred[1]:.2f})"
         obj = ObjectState(pose=Pose(t, quaternion_xyzw(r)), class_name=name, template_id=res["object_class"],
                           scale=np.full(3, s), vertex_contact=res["contact"][N_BODY_V:],
-                          confidence=1.0 if pred is None else pred[1])
+                          confidence=1.0 if pred is None else pred[1], mask_source=mask_source)
         return FullBodyResult(stamp_ns=frame.stamp_ns, frame_id=frame.frame_id, frame_index=frame.index,
                               reconstructor=self.name, bodies=[body, *hands], objects=[obj],
                               confidence=body.confidence if chosen is not None else 1.0,

@@ -88,7 +88,8 @@ def object_dict(o: ObjectState) -> dict:
     sx, sy, sz = (float(v) for v in o.scale)
     return {"class_name": o.class_name, "instance_id": int(o.instance_id), "template_id": o.template_id,
             "pose": pose_dict(o.pose), "scale": {"x": sx, "y": sy, "z": sz}, "mesh": mesh_dict(o.mesh),
-            "vertex_contact": _f32(o.vertex_contact), "confidence": float(o.confidence)}
+            "vertex_contact": _f32(o.vertex_contact), "confidence": float(o.confidence),
+            "mask_source": o.mask_source}
 
 
 def fullbody_to_dict(r: FullBodyResult) -> dict:
@@ -150,7 +151,7 @@ def object_from_dict(d: dict) -> ObjectState:
                        instance_id=int(d.get("instance_id", 0)), template_id=d.get("template_id", ""),
                        scale=[s.get("x", 1.0), s.get("y", 1.0), s.get("z", 1.0)],
                        mesh=mesh_from_dict(d.get("mesh", {})), vertex_contact=d.get("vertex_contact"),
-                       confidence=float(d.get("confidence", 0.0)))
+                       confidence=float(d.get("confidence", 0.0)), mask_source=d.get("mask_source", ""))
 
 
 def fullbody_from_dict(d: dict) -> FullBodyResult:

@@ -208,6 +208,7 @@ class ObjectState:
     mesh: Mesh | None = None
     vertex_contact: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     confidence: float = 0.0
+    mask_source: str = ""  # "given", "depth" or "segmenter": where the object's image mask came from
 
     def __post_init__(self) -> None:
         self.scale = np.asarray(self.scale, dtype=np.float64).reshape(3)

@@ -89,7 +89,8 @@ class ReconstructionNode(Node):
         except ValueError as exc:
             raise StartupError(str(exc)) from None
         model = str(self.p.get("model", ""))
-        options = {k: str(self.p[k]) for k in ("backend", "device") if self.p.get(k)}  # empty: the card's
+        # empty: the card's; object_masks is the full-body node's
+        options = {k: str(self.p[k]) for k in ("backend", "device", "object_masks") if self.p.get(k)}
         if "keyframe_window_s" in self.p:  # the hand-object node's
             options["keyframe_window_s"] = float(self.p["keyframe_window_s"])
         try:

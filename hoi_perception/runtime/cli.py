@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="video file, image folder, rosbag2 (folder, .mcap or .db3) or camera index")
     parser.add_argument("--out", required=True, type=Path, help="output folder (its bag/ must not exist yet)")
     parser.add_argument("--task", choices=TASKS, default=None,
-                        help="fullbody (person + object from one image; needs person and object masks) or handobject "
+                        help="fullbody (person + object from one image; masks optional) or handobject "
                              "(the object a hand holds, from 2-6 frames). Default: the --model's task; without "
                              "--model, fullbody when masks are given, else handobject")
     parser.add_argument("--model", default="",
@@ -159,8 +159,8 @@ def main(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if args.person_masks and not args.object_masks:
         source.close()
-        raise CliError("--person-masks needs --object-masks (the person alone can come from the front end, "
-                       "the object cannot yet)")
+        raise CliError("--person-masks needs --object-masks (person masks come with the object's; without "
+                       "either, the front end gives the person and the object segmenter the object)")
     if args.object_masks:
         from hoi_perception.pipeline.mask_source import MaskedSource
 
@@ -170,9 +170,8 @@ def main(args: argparse.Namespace) -> int:
             source.close()
             raise CliError(str(exc)) from None
     elif args.task == "fullbody":
-        print("hoi-perception run: the full-body model needs the object's mask per frame (--object-masks; the "
-              "person comes from the front end, or from --person-masks); frames without it are rejected",
-              file=sys.stderr)
+        print("hoi-perception run: no --object-masks: each frame's object mask comes from the object segmenter "
+              "(the person from the front end)", file=sys.stderr)
 
     out = args.out
     try:

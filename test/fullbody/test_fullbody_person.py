@@ -58,6 +58,32 @@ def test_only_the_object_mask_given_the_body_covers_the_person(recon):
 
 
 @needs_shipped
+def test_no_mask_at_all_the_object_mask_is_made_and_its_source_said(recon):
+    """A plain camera image: the person from the front end, the object's mask from the segmenter (or
+    depth, where the frame has it); each result says which. ``object_masks: given`` refuses the frame."""
+    rgb, person, obj, k = _load(REAL / "coco_hdm" / "017450", 60.0)
+    res = recon.reconstruct(Frame(rgb, 5, "camera", k))
+    made = recon.last_object_mask
+    assert res.objects[0].mask_source == "segmenter" == made.source and made.mask.shape == person.shape
+    assert made.mask.any() and (made.mask & _near(person, 0.2)).sum() > 0.8 * made.mask.sum()  # at the person
+    assert recon.reconstruct(Frame(rgb, 6, "camera", k, masks=obj[None])).objects[0].mask_source == "given"
+    # a depth image: the surface at the hands; one of another size is a clear error
+    h, w = person.shape
+    with pytest.raises(InputError, match="depth is"):
+        recon.reconstruct(Frame(rgb, 7, "camera", k, depth=np.ones((h // 2, w // 2), np.float32)))
+    strict = load_reconstructor("fullbody", "fullbody", frontend_mode="image", object_masks="given")
+    assert strict.segmenter is None
+    with pytest.raises(InputError, match="needs instance masks"):
+        strict.reconstruct(Frame(rgb, 5, "camera", k))
+
+
+def _near(mask: np.ndarray, share: float) -> np.ndarray:
+    """The mask grown by ``share`` of its box's longer side."""
+    ys, xs = np.nonzero(mask)
+    r = max(1, int(share * max(np.ptp(xs), np.ptp(ys))))
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
+
+@needs_shipped
 def test_the_person_with_the_object_is_reconstructed_among_two(recon):
     rgb, person, obj, k = _load(REAL / "coco_hdm" / "205904", 60.0)
     res = recon.reconstruct(Frame(rgb, 0, "camera", k, masks=obj[None]))
@@ -75,7 +101,7 @@ def test_no_person_no_result(recon):
     obj[100:140, 150:200] = True
     with pytest.raises(InputError, match="no person"):
         recon.reconstruct(Frame(image, 0, "camera", CameraIntrinsics.from_fov(320, 240, 60.0), masks=obj[None]))
-    with pytest.raises(InputError, match="object mask"):
+    with pytest.raises(InputError, match="no person"):  # no mask either: still no object made from nothing
         recon.reconstruct(Frame(image, 0, "camera", CameraIntrinsics.from_fov(320, 240, 60.0)))
 
 

@@ -221,7 +221,7 @@ def test_node_without_model_refuses_to_start(ros_env, domain_id, tmp_path):
 
 
 def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
-    """The full-body node (default parameters: the shipped model, masks on), the motion recorder and the
+    """The full-body node (default parameters but masks on: the shipped model), the motion recorder and the
     imitation bridge: bad input reported and survived, compact results equal to the in-process
     reconstructor's on the network's vertex subset, mesh topology and the subset's indices once, object
     frames, full-mesh markers, diagnostics, clips on disk, the bridge's status."""
@@ -232,7 +232,7 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
     clips_dir = tmp_path / "clips"
     procs = {
         "fullbody_node": start("fullbody_node", ros_env, domain_id, tmp_path / "fullbody.log",
-                               {"diagnostics_period_s": 0.5}, remap=True),
+                               {"diagnostics_period_s": 0.5, "use_masks": True}, remap=True),
         "motion_recorder_node": start("motion_recorder_node", ros_env, domain_id, tmp_path / "recorder.log",
                                       {"output_dir": str(clips_dir), "min_frames": 1, "max_gap_s": 2.0}),
         "imitation_bridge_node": start("imitation_bridge_node", ros_env, domain_id, tmp_path / "bridge.log"),
@@ -280,13 +280,22 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
                 if h.spin_until(lambda: have(st), 8.0):
                     break
         assert sum(have(st) for st in stamps) >= len(stamps) - 1, log_path.read_text()[-3000:]
-        # --- masks stop: later images are not fitted to the last masks (stale inputs are refused)
+        # --- masks stop: later images are not fitted to the last masks (stale inputs are refused); their
+        # object masks are made by the object segmenter, and their results say so
         stale = [stamps[-1] + (10 + i) * 33_333_333 for i in range(3)]
         for st in stale:
             h.send(rgb, st)
             h.spin_for(1.0)
         assert h.spin_until(lambda: "masks not used" in log_path.read_text(), 5.0), log_path.read_text()[-2000:]
-        assert not any(have(st) for st in stale), "an image without masks of its own was fitted to old masks"
+        deadline, seen = time.monotonic() + 60.0, -1
+        while seen != len(h.got["fullbody"]) and time.monotonic() < deadline:  # until the node is idle
+            seen = len(h.got["fullbody"])
+            h.spin_for(6.0)
+        late = [m for m in h.got["fullbody"] if m.header.stamp.sec * 1_000_000_000 + m.header.stamp.nanosec in stale]
+        assert late and all(m.objects[0].mask_source == "segmenter" for m in late), \
+            "an image without masks of its own got no result of its own: " + log_path.read_text()[-2000:]
+        given = [m for m in h.got["fullbody"] if m not in late]
+        assert all(m.objects[0].mask_source == "given" for m in given)
         assert h.spin_until(lambda: h.got["clip"] and h.got["status"], 20), \
             (tmp_path / "recorder.log").read_text()[-2000:]
         h.spin_for(0.6)
@@ -297,7 +306,7 @@ def test_graph_end_to_end(ros_env, domain_id, rclpy_context, tmp_path):
         topo = h.got["topology"]
         assert len(topo) == 1 and topo[0].vertex_subset == "anny_body/subset431"
         idx = np.asarray(topo[0].vertex_subset_indices)
-        for msg in h.got["fullbody"]:
+        for msg in given:
             st = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
             assert st in stamps and msg.header.frame_id == CAMERA_FRAME and msg.reconstructor == "fullbody"
             assert msg.mesh_detail == msg.MESH_DETAIL_COMPACT

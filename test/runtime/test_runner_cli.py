@@ -234,7 +234,8 @@ def behave_folder(tmp_path):
 
 def test_run_fullbody_with_mask_folders(tmp_path, behave_folder):
     """The shipped full-body model on real frames, masks read from an upstream segmenter's folders;
-    a frame without masks is rejected by name and the run goes on. By default the results are compact:
+    a frame without masks is named and gets its object mask from the object segmenter (each result
+    says where its mask came from). By default the results are compact:
     the in-process result's parameters, joints and contacts, its vertices on the network's subset,
     whose indices come once with the faces."""
     import json
@@ -247,9 +248,10 @@ def test_run_fullbody_with_mask_folders(tmp_path, behave_folder):
     assert p.returncode == 0, p.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["model"] == "fullbody" and report["frames_read"] == 3 and report["mesh_detail"] == "compact"
-    assert report["results"] == 2 and report["skipped_frames"] == 1
+    assert report["results"] == 3 and report["skipped_frames"] == 0
     assert report["frames_without_masks"] == [names[2]]
-    assert "needs instance masks" in report["errors"][0]
+    sources = [m.objects[0].mask_source for m in _bag_messages(tmp_path / "o" / "bag", "/hoi/fullbody")]
+    assert sources == ["given", "given", "segmenter"]
     exp = fullbody_expected(d)
     eb, eo = exp.bodies[0], exp.objects[0]
     (topo,) = _bag_messages(tmp_path / "o" / "bag", "/hoi/fullbody/mesh_topology")
@@ -288,7 +290,7 @@ def test_run_fullbody_with_object_masks_only_takes_the_person_from_the_front_end
             "--max-frames", "2", timeout=300)
     assert p.returncode == 0, p.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text())
-    assert report["task"] == "fullbody" and report["results"] == 1 and report["frames_without_masks"] == [names[1]]
+    assert report["task"] == "fullbody" and report["results"] == 2 and report["frames_without_masks"] == [names[1]]
     source = MaskedSource(open_source(str(d / "img"), hfov_deg=60.0), None, d / "mask_o")
     frame = next(iter(source))
     source.close()
