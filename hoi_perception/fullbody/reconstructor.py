@@ -271,7 +271,9 @@ class FullBodyReconstructor(Reconstructor):
         res.update(fitted_outputs(fit))
         if self.infer.silhouette_fit:
             self.infer.fit_object(res, human, obj, k)
-        return self.to_result(frame, res, chosen, fit, mask_source=found.source)
+        out = self.to_result(frame, res, chosen, fit, mask_source=found.source)
+        out.objects[0].confidence *= found.confidence  # a made mask is weaker evidence than a given one
+        return out
 
     def reset(self) -> None:
         self._choice = self._mask_source = ""

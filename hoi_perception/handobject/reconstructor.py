@@ -19,6 +19,8 @@ one pose per keyframe and the newest frame's hand joints. Bad input never crashe
   is reconstructed only while the front end has seen a hand or a person in the last
   `keyframe_window_s`: the network's own masks are no evidence (it finds an object in noise), so
   without a detection the frame is not buffered and InputError says why;
+* with ``hand_fit`` and ``hand_crop`` (default on), each frame's network window follows the front
+  end's hands (`hand_crop.py`) instead of the image's centre square;
 * without ``hand_fit``, the network's hand carries its joints and the anny hand mesh fitted to them
   (`hand_mesh.py`), model id ``anny_hand_<card hand_side>``;
 * a clip longer than the buffer: the oldest keyframe drops out (rolling);

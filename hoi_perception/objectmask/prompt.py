@@ -64,8 +64,7 @@ def make_prompt(image: np.ndarray, person_mask: np.ndarray, hand_points: np.ndar
                 box: tuple[float, float, float], size: int = SIZE) -> Prompt:
     """image (H, W, 3) uint8 RGB, person mask (H, W) bool, hand points (N, 2) image pixels -> inputs."""
     a = crop_affine(box, size)
-    rgb = cv2.warpAffine(image, a, (size, size), flags=cv2.INTER_AREA if a[0, 0] < 1 else cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT)
+    rgb = cv2.warpAffine(image, a, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     person = cv2.warpAffine(np.asarray(person_mask, np.uint8) * 255, a, (size, size), flags=cv2.INTER_LINEAR)
     pts = np.asarray(hand_points, np.float64).reshape(-1, 2)
     pts_crop = pts @ a[:, :2].T + a[:, 2]

@@ -18,6 +18,7 @@ class ObjectMask:
     mask: np.ndarray | None  # (H, W) bool
     source: str  # "given", "depth", "segmenter", or "" for none
     reason: str
+    confidence: float = 1.0  # the segmenter's mean probability over its mask; 1 for a given or depth mask
 
 
 def hand_points(person: PersonDetection, hands: list[HandDetection]) -> np.ndarray:
@@ -50,7 +51,7 @@ def choose_object_mask(image: np.ndarray, given: np.ndarray | None, depth: np.nd
     if segmenter is not None:
         seg = segmenter.segment(image, person_mask, points)
         if seg.mask is not None:
-            return ObjectMask(seg.mask, "segmenter", seg.reason)
+            return ObjectMask(seg.mask, "segmenter", seg.reason, float(seg.probability[seg.mask].mean()))
         reasons.append(f"segmenter: {seg.reason}")
     else:
         reasons.append("no object segmenter loaded")

@@ -228,7 +228,10 @@ def test_shipped_model_bad_inputs(tmp_path, fullbody_frame):
     with pytest.raises(InputError, match="unknown object class"):
         load_reconstructor("fullbody", "fullbody", object_class="not_an_object")
     recon = load_reconstructor("fullbody", "fullbody", object_class="003_cracker_box")
+    strict = load_reconstructor("fullbody", "fullbody", object_class="003_cracker_box", object_masks="given")
     with pytest.raises(InputError, match="instance masks"):
+        strict.reconstruct(fullbody_frame(masks=False))
+    with pytest.raises(InputError):  # no mask: made if a person and an object are found, else a clear refusal
         recon.reconstruct(fullbody_frame(masks=False))
     bad = tmp_path / "fullbody"
     shutil.copytree(SHIPPED, bad)

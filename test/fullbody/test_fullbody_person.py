@@ -65,6 +65,7 @@ def test_no_mask_at_all_the_object_mask_is_made_and_its_source_said(recon):
     res = recon.reconstruct(Frame(rgb, 5, "camera", k))
     made = recon.last_object_mask
     assert res.objects[0].mask_source == "segmenter" == made.source and made.mask.shape == person.shape
+    assert 0.5 <= made.confidence < 1.0 and res.objects[0].confidence <= made.confidence
     assert made.mask.any() and (made.mask & _near(person, 0.2)).sum() > 0.8 * made.mask.sum()  # at the person
     assert recon.reconstruct(Frame(rgb, 6, "camera", k, masks=obj[None])).objects[0].mask_source == "given"
     # a depth image: the surface at the hands; one of another size is a clear error

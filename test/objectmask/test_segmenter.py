@@ -96,7 +96,7 @@ def test_mask_order_given_then_depth_then_segmenter(tmp_path):
     assert from_depth.source == "depth" and (from_depth.mask & given).sum() > 0.8 * given.sum()
     no_box = np.where(depth == 1.45, 3.0, depth).astype(np.float32)
     fallback = choose_object_mask(image, None, no_box, person, pts, seg)
-    assert fallback.source == "segmenter" and "depth:" not in fallback.reason
+    assert fallback.source == "segmenter" and "depth:" not in fallback.reason and 0.99 < fallback.confidence <= 1.0
     none = choose_object_mask(image, None, no_box, person, pts, None)
     assert none.mask is None and "depth:" in none.reason and "no object segmenter" in none.reason
 

@@ -369,7 +369,8 @@ def test_reliable_qos_parameter(ros_env, domain_id, rclpy_context, tmp_path):
     With mesh_detail:=full the result carries the in-process reconstructor's full mesh."""
     installed_model("fullbody")
     proc = start("fullbody_node", ros_env, domain_id, tmp_path / "fullbody.log",
-                 {"qos_reliability": "reliable", "qos_depth": 10, "mesh_detail": "full"}, remap=True)
+                 {"qos_reliability": "reliable", "qos_depth": 10, "mesh_detail": "full", "use_masks": True},
+                 remap=True)
     h = Harness(rclpy_context, reliable=True)
     rgb, labels = behave_frame()
     try:

@@ -15,11 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from hoi_perception.synth.engine import BODY_ID, OBJECT_ID, RIGHT_HAND_ID
 from hoi_perception.synth.shards import iter_shard, read_manifest
 
 from ..prompt import MARGIN, SIZE, crop_affine, make_prompt, person_box
 
-BODY_ID, LEFT_HAND_ID, RIGHT_HAND_ID, OBJECT_ID = 1, 2, 3, 4  # the engine's instance ids
 N_BODY_JOINTS = 22  # joints_2d: 22 body joints, then 21 per hand (left, right)
 HAND_TIPS = (0, 4, 8, 20)  # wrist, thumb tip, index tip, pinky tip: what body landmarks give of a hand
 
@@ -37,7 +37,7 @@ class Views:
         return len(self.rgb)
 
 
-def load_views(roots: list[Path], limit: int | None = None) -> Views:
+def load_views(roots: list[Path]) -> Views:
     rgb, person, target, hands = [], [], [], []
     for root in roots:
         root = Path(root)
@@ -52,8 +52,6 @@ def load_views(roots: list[Path], limit: int | None = None) -> Views:
                     person.append((inst >= BODY_ID) & (inst <= RIGHT_HAND_ID))
                     target.append(inst == OBJECT_ID)
                     hands.append(arrays["joints_2d"][v, N_BODY_JOINTS:].reshape(2, 21, 2))
-                if limit is not None and len(rgb) >= limit:
-                    return Views(np.stack(rgb), np.stack(person), np.stack(target), np.stack(hands))
     return Views(np.stack(rgb), np.stack(person), np.stack(target), np.stack(hands).astype(np.float32))
 
 
