@@ -230,7 +230,7 @@ class FullBodyReconstructor(Reconstructor):
         if self.person is not None and self.object_masks == "auto":
             from hoi_perception.objectmask.segmenter import ObjectSegmenter
 
-            self.segmenter = ObjectSegmenter(segmenter_dir, threads=threads)
+            self.segmenter = ObjectSegmenter(segmenter_dir, backend=self.backend_name, threads=threads, device=device)
         self._mask_source = ""  # where the object mask came from, as last said
         self.last_object_mask = None  # the latest frame's `ObjectMask` (for benchmarks and overlays)
 
