@@ -64,16 +64,22 @@ def check_masks(image: np.ndarray, human: np.ndarray | None, obj: np.ndarray | N
     return human > 0, obj > 0
 
 
+def crop_affine(box: tuple[float, float, float], size: int) -> np.ndarray:
+    """(2, 3) image pixel -> crop pixel of the square ``box`` (centre x, centre y, side) warped to
+    size x size: crop pixel = s * (image pixel - (centre - side/2)), pixel centres at integers (cv2)."""
+    cx, cy, side = box
+    s = size / side
+    return np.array([[s, 0.0, -s * (cx - side / 2.0)], [0.0, s, -s * (cy - side / 2.0)]], np.float64)
+
+
 def make_crop(image: np.ndarray, human: np.ndarray, obj: np.ndarray, k: np.ndarray, size: int,
               margin: float = 1.2, box: tuple[float, float, float] | None = None,
               min_pixels: int = MIN_MASK_PIXELS) -> Crop:
     """image (H,W,3) uint8 RGB, boolean masks, 3x3 intrinsics -> network input."""
     k = check_intrinsics(k)
     human, obj = check_masks(image, human, obj, min_pixels)
-    cx, cy, side = box if box is not None else mask_box(human, obj, margin)
-    s = size / side
-    # crop pixel = s * (image pixel - (centre - side/2)), pixel centres at integers (cv2 convention)
-    a = np.array([[s, 0.0, -s * (cx - side / 2.0)], [0.0, s, -s * (cy - side / 2.0)]], np.float64)
+    a = crop_affine(box if box is not None else mask_box(human, obj, margin), size)
+    s = a[0, 0]
     rgb = cv2.warpAffine(image, a, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     mh = cv2.warpAffine(human.astype(np.uint8) * 255, a, (size, size), flags=cv2.INTER_LINEAR)
     mo = cv2.warpAffine(obj.astype(np.uint8) * 255, a, (size, size), flags=cv2.INTER_LINEAR)

@@ -235,15 +235,15 @@ class FullBodyReconstructor(Reconstructor):
         self.last_object_mask = None  # the latest frame's `ObjectMask` (for benchmarks and overlays)
 
     def reconstruct(self, frame: Frame) -> FullBodyResult:
-        masks = frame.masks
+        masks = [] if frame.masks is None else frame.masks
         need = 0 if self.segmenter is not None else 1 if self.person else 2
-        if (0 if masks is None else len(masks)) < need:
-            need = "the object mask (last mask; person masks optional)" if self.person else \
+        if len(masks) < need:
+            what = "the object mask (last mask; person masks optional)" if self.person else \
                 "the person (one or more masks) and the object (last mask)"
-            raise InputError(f"the full-body model needs instance masks: {need}; got "
-                             + ("none" if masks is None else f"{len(masks)} mask(s)"))
-        obj = np.asarray(masks[-1]) > 0 if masks is not None and len(masks) else None
-        human = np.any(np.asarray(masks[:-1]) > 0, axis=0) if masks is not None and len(masks) > 1 else None
+            raise InputError(f"the full-body model needs instance masks: {what}; got "
+                             + ("none" if frame.masks is None else f"{len(masks)} mask(s)"))
+        obj = np.asarray(masks[-1]) > 0 if len(masks) else None
+        human = np.any(np.asarray(masks[:-1]) > 0, axis=0) if len(masks) > 1 else None
         k = frame.intrinsics.matrix
         if self.person is None:
             res = self.infer.run(frame.image, human, obj, k, self.object_class)

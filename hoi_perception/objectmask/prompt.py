@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from hoi_perception.fullbody.preprocess import MEAN, STD, crop_affine
+
 SIZE = 128
 MARGIN = 1.6  # crop side over the person box's longer side
 HAND_SIGMA = 0.03  # Gaussian width of a hand point, as a share of the crop side
-MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-STD = np.array([0.229, 0.224, 0.225], np.float32)
 # the front end's body landmarks that stand for a hand when no hand was detected
 BODY_HAND_POINTS = ("left_wrist", "right_wrist", "left_index", "right_index", "left_pinky", "right_pinky",
                     "left_thumb", "right_thumb")
@@ -37,12 +37,6 @@ def person_box(person_mask: np.ndarray, margin: float = MARGIN) -> tuple[float, 
         return None
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
     return (x0 + x1) / 2.0, (y0 + y1) / 2.0, max(float(max(x1 - x0, y1 - y0)) * margin, 8.0)
-
-
-def crop_affine(box: tuple[float, float, float], size: int = SIZE) -> np.ndarray:
-    cx, cy, side = box
-    s = size / side
-    return np.array([[s, 0.0, -s * (cx - side / 2.0)], [0.0, s, -s * (cy - side / 2.0)]], np.float64)
 
 
 def hand_heatmap(points_crop: np.ndarray, size: int = SIZE, sigma: float = HAND_SIGMA) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from hoi_perception.synth.engine import BODY_ID, OBJECT_ID, RIGHT_HAND_ID
 from hoi_perception.synth.shards import iter_shard, read_manifest
 
-from ..prompt import MARGIN, SIZE, crop_affine, make_prompt, person_box
+from ..prompt import MARGIN, SIZE, make_prompt, person_box
 
 N_BODY_JOINTS = 22  # joints_2d: 22 body joints, then 21 per hand (left, right)
 HAND_TIPS = (0, 4, 8, 20)  # wrist, thumb tip, index tip, pinky tip: what body landmarks give of a hand
@@ -107,8 +107,7 @@ def sample(views: Views, i: int, rng: np.random.Generator, augment: bool = True)
     else:
         points = hands.reshape(-1, 2)
     prompt = make_prompt(np.ascontiguousarray(rgb), person, points, box)
-    a = crop_affine(box)
-    tgt = cv2.warpAffine(target.astype(np.uint8) * 255, a, (SIZE, SIZE), flags=cv2.INTER_LINEAR)
+    tgt = cv2.warpAffine(target.astype(np.uint8) * 255, prompt.affine, (SIZE, SIZE), flags=cv2.INTER_LINEAR)
     return prompt.inputs, (tgt > 127).astype(np.float32)
 
 

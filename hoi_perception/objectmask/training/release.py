@@ -45,15 +45,7 @@ def main(argv=None) -> int:
     save_weights(net, out / "model.safetensors")
     from hoi_perception.backends import export_onnx
 
-    class Named(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, inputs):
-            return self.inner(inputs)
-
-    export_onnx(Named(net), {"inputs": torch.zeros(1, 5, SIZE, SIZE)}, out / "model.onnx", ("logits",), opset=17)
+    export_onnx(net, {"inputs": torch.zeros(1, 5, SIZE, SIZE)}, out / "model.onnx", ("logits",), opset=17)
     metrics = {"synthetic_heldout_mask_iou": round(float(facts["heldout_iou"]), 4),
                "synthetic_heldout": f"{Path(facts['heldout']).name} (both views of each scene, objects unseen in "
                                     "training, the prompt from the true masks and hand joints)"}
