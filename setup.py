@@ -38,7 +38,9 @@ setup(
           for d in glob("models/**/", recursive=True)],
     ],
     include_package_data=True,
-    package_data={"hoi_perception": ["data/*", "fullbody/data/*", "fitting/data/*"]},
+    # annotate/web: the page itself; its three.js comes from `npm ci` there (scripts/setup.sh), not from here.
+    package_data={"hoi_perception": ["data/*", "fullbody/data/*", "fitting/data/*", "annotate/web/*.html",
+                                     "annotate/web/*.js", "annotate/web/package*.json"]},
     python_requires=">=3.10",
     install_requires=[
         "numpy",

@@ -17,7 +17,10 @@ COMMANDS = {
     "synth-preview": ("hoi_perception.synth.preview", "write a contact sheet PNG of dataset samples"),
     "run": ("hoi_perception.runtime.cli", "run the pipeline on a video, image folder, rosbag2 or camera"),
     "recover": ("hoi_perception.runtime.recover", "make the bag of a killed run readable"),
+    "reconstruct": ("hoi_perception.motion4d.cli", "a video -> a 4D human-object clip (temporal solve, world frame)"),
     "bench": ("hoi_perception.bench_cli", "print benchmark figures (add --json for one JSON line)"),
+    "batch": ("hoi_perception.batch.cli", "many videos or dataset shards as Ray tasks (local or a cluster; resumable)"),
+    "annotate": ("hoi_perception.annotate.cli", "a local web page to add contact pairs to a 4D clip and re-solve"),
 }
 
 

@@ -18,10 +18,14 @@ done
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "System packages (offscreen OpenGL for the renderer and simulator)"
-DEB_PKGS="libegl1 libgl1 libgles2 libegl-mesa0 libosmesa6 cmake g++ make"
+step "System packages (offscreen OpenGL for the renderer and simulator; Node.js for the annotation page, Chromium for its test)"
+DEB_PKGS="libegl1 libgl1 libgles2 libegl-mesa0 libosmesa6 cmake g++ make nodejs npm chromium chromium-driver"
 missing=""
-for p in $DEB_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+for p in $DEB_PKGS; do
+  # A Node.js that brings its own npm (e.g. NodeSource's nodejs) must not get Debian's npm on top (file conflict).
+  case "$p" in nodejs|npm) command -v "${p/nodejs/node}" >/dev/null 2>&1 && continue ;; esac
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
@@ -41,6 +45,15 @@ $PIP install -q 'PyOpenGL==3.1.7' 2>&1 | grep -v "pyrender 0.1.45 requires PyOpe
 # downloaded at run time); --no-deps, its own dependencies are in requirements.txt.
 $PIP install -q --no-deps mediapipe==0.10.14
 $PIP install -q --no-deps -e .
+
+step "three.js for the annotation page (npm ci in hoi_perception/annotate/web)"
+WEB=hoi_perception/annotate/web
+LOCK_SUM=$(sha256sum "$WEB/package-lock.json" | cut -d' ' -f1)
+# Only when node_modules is missing or was installed from another package-lock.json.
+if [ "$(cat "$WEB/node_modules/.hoi-lock-sha256" 2>/dev/null)" != "$LOCK_SUM" ]; then
+  (cd "$WEB" && npm ci --no-audit --no-fund)
+  echo "$LOCK_SUM" > "$WEB/node_modules/.hoi-lock-sha256"
+fi
 
 step "ROS 2 Jazzy wheels and colcon build of hoi_msgs + hoi_perception"
 bash scripts/build_ros.sh "$VENV"

@@ -18,7 +18,7 @@ import torch
 from hoi_perception.body.interface import BodyModel, BodyOutput, BodyParams
 from hoi_perception.geometry import axis_angle_to_matrix, to_matrix
 
-from .object_pose import N_PARAMS, ObjectStart, object_transform
+from .object_pose import N_PARAMS, N_PARAMS_DEPTH, ObjectStart, object_transform
 from .terms import FitState, Term
 
 FREE_ALL = ("orient", "pose", "transl", "shape")
@@ -33,7 +33,7 @@ class FitResult:
     energy: list[float]  # weighted total per sample, at the end
     steps: int
     history: list[float] = field(default_factory=list)  # mean energy per step
-    object_params: np.ndarray | None = None  # (B, 6) float64, `object_pose.py`
+    object_params: np.ndarray | None = None  # (B, 6|7) float64, `object_pose.py`
     object_transform: np.ndarray | None = None  # (B, 4, 4) similarity applied to the object's start points
 
 
@@ -61,11 +61,12 @@ def _detach_output(out: BodyOutput) -> BodyOutput:
 def fit(model: BodyModel | None, start: BodyParams | None, terms: list[Term], camera, steps: int = 60,
         lr: float = 0.03, free=FREE_ALL, joints=None, keypoints: bool = False, transl_lr: float | None = None,
         obj: ObjectStart | None = None, object_lr: float | None = None, decay: bool = False,
-        keep_best: bool = False) -> FitResult:
+        keep_best: bool = False, object_depth: bool = False) -> FitResult:
     """Minimise sum(weight x term) from ``start``; ``joints``: indices into the pose joints that may
     rotate (default all). ``keypoints``: the model also regresses its keypoints (the terms need them).
     ``obj``: the object, which moves where ``free`` names "object" (float64, rate ``object_lr``);
-    without a body (``model`` None) only the object moves. ``decay``: the rate decays over the second
+    without a body (``model`` None) only the object moves; ``object_depth``: its depth moves too (seven
+    parameters, `object_pose.py`; for 3D evidence such as contact pairs). ``decay``: the rate decays over the second
     half (`decay_factor`). ``keep_best``: each sample ends at the lowest energy it met (the start
     included), not the last step's."""
     unknown = set(free) - set(FREE_CHOICES)
@@ -100,7 +101,8 @@ def fit(model: BodyModel | None, start: BodyParams | None, terms: list[Term], ca
     if obj is not None:
         obj_points = torch.as_tensor(np.asarray(obj.points, np.float64))
         obj_centre = torch.as_tensor(obj.centre)
-        obj_vars = torch.zeros(b, N_PARAMS, dtype=torch.float64, requires_grad="object" in free)
+        n_obj = N_PARAMS_DEPTH if object_depth else N_PARAMS
+        obj_vars = torch.zeros(b, n_obj, dtype=torch.float64, requires_grad="object" in free)
         if obj_vars.requires_grad:
             groups.append({"params": [obj_vars], "lr": object_lr or lr})
     groups = [g for g in groups if g["params"]]

@@ -30,9 +30,9 @@ class FitState:
     camera: torch.Tensor  # (3, 3) or (B, 3, 3)
     pose_delta: torch.Tensor | None  # (B, P, 3) axis-angle change from the start, per pose joint
     # the object, where one is fitted (`object_pose.py`): its parameters, start centre and points
-    object_params: torch.Tensor | None = None  # (B, 6) float64
-    object_centre: torch.Tensor | None = None  # (3,) float64
-    object_start: torch.Tensor | None = None  # (N, 3) float64
+    object_params: torch.Tensor | None = None  # (B, 6|7) float64
+    object_centre: torch.Tensor | None = None  # (3,) or (B, 3) float64
+    object_start: torch.Tensor | None = None  # (N, 3) or (B, N, 3) float64
 
     @functools.cached_property
     def object_points(self) -> torch.Tensor:

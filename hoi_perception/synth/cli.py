@@ -15,6 +15,14 @@ from hoi_perception.cli import CliError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_dataset_arguments(parser)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes (default: one per core)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """What the dataset is made of (shared with `hoi-perception batch synth`, which has its own workers)."""
     parser.add_argument("--kind", required=True, choices=("fullbody", "hand"),
                         help="fullbody: one scene, two wide-baseline views; hand: a clip of a held object")
     parser.add_argument("--n", type=int, required=True, help="number of samples (clips for --kind hand)")
@@ -28,27 +36,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="hand clips: default (hand and object fill 55-85 %% of the image) or closeup "
                              "(85-140 %%: the object large and often cut by the border, as a near camera sees it)")
     parser.add_argument("--shard-size", type=int, default=256, help="samples per shard (default 256)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="worker processes (default: one per core)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def check_counts(args: argparse.Namespace) -> None:
+    if args.n <= 0:
+        raise CliError(f"--n must be positive, got {args.n}")
+    if args.shard_size <= 0:
+        raise CliError(f"--shard-size must be positive, got {args.shard_size}")
+
+
+def sample_maker(args: argparse.Namespace):
+    """The engine's SampleMaker for the dataset arguments; CliError for impossible ones."""
+    from hoi_perception.synth import engine
+
+    check_counts(args)
+    try:
+        if args.framing != "default" and args.kind != "hand":
+            raise CliError("--framing applies to hand clips only (--kind hand)")
+        return engine.SampleMaker(args.split, args.size, args.frames, args.framing)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def main(args: argparse.Namespace) -> int:
     from hoi_perception.synth import engine
     from hoi_perception.synth.generate import DatasetMismatchError, DiskFullError, generate_dataset
 
-    if args.n <= 0:
-        raise CliError(f"--n must be positive, got {args.n}")
-    if args.shard_size <= 0:
-        raise CliError(f"--shard-size must be positive, got {args.shard_size}")
+    check_counts(args)
     if args.workers < 0:
         raise CliError(f"--workers must be >= 0, got {args.workers}")
-    try:
-        if args.framing != "default" and args.kind != "hand":
-            raise CliError("--framing applies to hand clips only (--kind hand)")
-        maker = engine.SampleMaker(args.split, args.size, args.frames, args.framing)
-    except ValueError as exc:
-        raise CliError(str(exc)) from exc
+    maker = sample_maker(args)
     try:
         manifest = generate_dataset(
             args.out, args.kind, args.n, args.seed, maker, shard_size=args.shard_size,
@@ -58,6 +75,10 @@ def main(args: argparse.Namespace) -> int:
         )
     except (DatasetMismatchError, DiskFullError, PermissionError, FileExistsError, NotADirectoryError) as exc:
         raise CliError(str(exc)) from exc
-    print(f"{manifest['total']} {args.kind} samples in {len(manifest['shards'])} shard(s) at {args.out} "
-          f"(content hash {manifest['content_hash'][:16]})")
+    print(summary_line(manifest, args))
     return 0
+
+
+def summary_line(manifest: dict, args: argparse.Namespace) -> str:
+    return (f"{manifest['total']} {args.kind} samples in {len(manifest['shards'])} shard(s) at {args.out} "
+            f"(content hash {manifest['content_hash'][:16]})")

@@ -123,12 +123,49 @@ def _resume_state(out: Path, config: dict) -> dict:
     kept = []
     for e in m["shards"]:
         if not (out / e["name"]).is_file() or not (out / e["index"]).is_file():
-            warnings.warn(f"{e['name']} is listed but missing; it will be generated again", stacklevel=3)
+            warnings.warn(f"{e['name']} is listed but missing; it will be generated again", stacklevel=4)
             continue
         S.verify_shard(out, e)  # raises CorruptShardError with a clear message
         kept.append(e)
     m["shards"] = kept
     return m
+
+
+def shard_indices(shard_id: int, shard_size: int, n: int) -> range:
+    """Global sample indices of shard `shard_id`."""
+    return range(shard_id * shard_size, min(n, (shard_id + 1) * shard_size))
+
+
+def plan_dataset(out_dir, kind: str, n: int, seed: int, shard_size: int = DEFAULT_SHARD_SIZE, workers: int = 0,
+                 generator_version: str = "0", params: dict | None = None,
+                 compression: str = "none") -> tuple[Path, dict, list[int]]:
+    """Check the arguments and the folder: (folder, manifest to continue from, shard ids still to make).
+
+    Shared by `generate_dataset` and the Ray batch (hoi_perception.batch), so both resume alike.
+    """
+    _validate(kind, n, seed, shard_size, workers, compression)
+    out = Path(out_dir)
+    _prepare_dir(out)
+    config = _config(kind, n, seed, shard_size, compression, generator_version, params)
+    manifest = _resume_state(out, config)
+    for stale in out.glob("shard-*" + _TMP_SUFFIX):  # left by a killed run; never listed
+        stale.unlink()
+    n_shards = -(-n // shard_size)
+    done = {e["shard"] for e in manifest["shards"]}
+    return out, manifest, [j for j in range(n_shards) if j not in done]
+
+
+def write_shard(out_dir, shard_id: int, shard_size: int, n: int, kind: str, seed: int, make_sample: Callable,
+                compression: str = "none") -> dict:
+    """Make and write one whole shard in this process; return its manifest entry (the caller lists it).
+
+    The same samples, in the same order, through the same writer as `generate_dataset`: same bytes.
+    """
+    with S.ShardWriter(Path(out_dir), shard_id, compression) as writer:
+        for index in shard_indices(shard_id, shard_size, n):
+            arrays, meta = _check_sample(index, make_sample(kind, sample_seed(seed, index)))
+            writer.add(index, arrays, meta)
+        return writer.close()
 
 
 def generate_dataset(out_dir, kind: str, n: int, seed: int, make_sample: Callable, shard_size: int = DEFAULT_SHARD_SIZE,
@@ -147,18 +184,9 @@ def generate_dataset(out_dir, kind: str, n: int, seed: int, make_sample: Callabl
     DatasetMismatchError. Shard i holds samples [i*shard_size, (i+1)*shard_size).
     A full disk raises DiskFullError; the manifest still lists the finished shards.
     """
-    _validate(kind, n, seed, shard_size, workers, compression)
-    out = Path(out_dir)
-    _prepare_dir(out)
-    config = _config(kind, n, seed, shard_size, compression, generator_version, params)
-    manifest = _resume_state(out, config)
-    for stale in out.glob("shard-*" + _TMP_SUFFIX):  # left by a killed run; never listed
-        stale.unlink()
-
-    n_shards = -(-n // shard_size)
-    done = {e["shard"] for e in manifest["shards"]}
-    todo = [j for j in range(n_shards) if j not in done]
-    indices = [i for j in todo for i in range(j * shard_size, min(n, (j + 1) * shard_size))]
+    out, manifest, todo = plan_dataset(out_dir, kind, n, seed, shard_size, workers, generator_version, params,
+                                       compression)
+    indices = [i for j in todo for i in shard_indices(j, shard_size, n)]
 
     try:
         S.write_manifest(out, manifest)
