@@ -29,7 +29,8 @@ __all__ = [
     "chamfer_squared", "hand_object_chamfer_cm2", "fscore", "fscore_precision_recall", "align_object_icp",
     "rotation_error_deg", "translation_error", "symmetric_rotation_error_deg", "add", "add_s",
     "rpe", "ate",
-    "mpjpe", "g_mpjpe", "accel_error", "velocity_error", "imitation_success", "success_rate",
+    "mpjpe", "g_mpjpe", "accel_error", "velocity_error", "foot_skating", "contact_runs", "imitation_success",
+    "success_rate",
     "damon_contact_scores", "mesh_edge_graph", "geodesic_fp_error",
 ]
 
@@ -395,6 +396,29 @@ def velocity_error(pred, gt) -> float:
     if p.shape[0] < 2:
         raise ValueError("velocity needs at least 2 frames")
     return float(1000.0 * np.linalg.norm(np.diff(p, axis=0) - np.diff(g, axis=0), axis=-1).mean())
+
+
+def contact_runs(contact) -> list[tuple[int, int]]:
+    """[first, last) runs of True in a (T,) contact flag."""
+    c = np.concatenate([[False], np.asarray(contact, bool), [False]])
+    edges = np.flatnonzero(np.diff(c.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def foot_skating(feet, contact, up=(0.0, 0.0, 1.0)) -> float:
+    """Skating in metres per ground contact: for each run of frames in which a foot point is in
+    contact (``contact`` (T, F) from the truth), the path its estimate travels along the ground
+    (components across ``up`` removed) over the run; mean over runs (NaN with none). ``feet``
+    (T, F, 3) metres, world frame."""
+    f = np.asarray(feet, np.float64)
+    u = np.asarray(up, np.float64) / np.linalg.norm(up)
+    flat = f - (f @ u)[..., None] * u
+    paths = []
+    for j in range(f.shape[1]):
+        for a, b in contact_runs(np.asarray(contact)[:, j]):
+            if b - a >= 2:
+                paths.append(float(np.linalg.norm(np.diff(flat[a:b, j], axis=0), axis=-1).sum()))
+    return float(np.mean(paths)) if paths else float("nan")
 
 
 def imitation_success(sim_joints, ref_joints, threshold: float = 0.5) -> bool:

@@ -177,6 +177,174 @@ def parkour_part(videos: str = "", fit_stride: int = 2, cache: Path | None = Non
     return out
 
 
+# -- synthetic: mocap rendered through the engine, with 4D truth ---------------------------------------
+SYNTHETIC = ("ballplay_still", "cmu131_moving")  # made by `python -m hoi_perception.synth.mocap_video`
+FOOT_JOINTS = ("left_ankle", "right_ankle", "left_foot", "right_foot")
+
+
+def _truth_contact_pairs(truth: dict, sol, ev, n_pairs: int, model) -> list[dict]:
+    """``n_pairs`` annotated pairs as a person would add them: the hand-object contact frames split
+    into ``n_pairs`` ranges; in each, the point of the solved object's surface that faces the true
+    hand (clicked on the object) and the body vertex nearest the true ball (clicked on the palm)."""
+    import torch
+
+    from hoi_perception.body.interface import BodyParams
+    from hoi_perception.metrics import contact_runs
+
+    names = [str(n) for n in truth["contact_names"]]
+    if "hands:object" not in names or n_pairs == 0:
+        return []
+    touching = truth["contacts"][:, names.index("hands:object")] > 0.5
+    frames = [t for a, b in contact_runs(touching) for t in range(a, b)]
+    if not frames:
+        return []
+    chunks = [c for c in np.array_split(np.array(frames), n_pairs) if len(c)]
+    with torch.no_grad():
+        verts = model(BodyParams(*(torch.as_tensor(truth[k], dtype=torch.float32) for k in
+                                   ("body_shape", "body_pose", "body_global_orient", "body_transl"))), validate=False).vertices
+    pairs = []
+    for i, chunk in enumerate(chunks):
+        # a range covers contiguous contact frames only
+        run = chunk[:np.argmax(np.diff(np.r_[chunk, chunk[-1] + 2]) > 1) + 1]
+        m = int(run[len(run) // 2])
+        centre = truth["object_pose_world"][m, :3, 3]
+        v = verts[m].numpy()
+        vertex = int(np.argmin(np.linalg.norm(v - centre, axis=1)))
+        # the solved object's surface point in the direction of that vertex from its centre, template frame
+        direction = (v[vertex] - centre) / np.linalg.norm(v[vertex] - centre)
+        pose = sol.object_pose[m]
+        scale = np.cbrt(abs(np.linalg.det(pose[:3, :3])))
+        radius = float(np.linalg.norm(_template_points(sol.object_id), axis=1).mean())
+        cam = truth["camera_from_world"][m]
+        local = _template_points(sol.object_id, centred=False).mean(0) + (pose[:3, :3] / scale).T @ (cam[:3, :3] @ direction) * radius
+        pairs.append({"id": f"p{i + 1}", "frames": [int(run[0]), int(run[-1])], "object_point": local.tolist(),
+                      "target": {"vertex": vertex}})
+    return pairs
+
+
+def _template_points(object_id: str, centred: bool = True) -> np.ndarray:
+    from hoi_perception.assets import object_library
+
+    pts = np.asarray(object_library().get(object_id).surface_points, np.float64)
+    return pts - pts.mean(0) if centred else pts
+
+
+def _object_centre(sol, frames) -> np.ndarray:
+    """(len(frames), 3) camera-frame centre of the solved object's surface."""
+    pose = sol.object_pose[frames]
+    return pose[:, :3, :3] @ _template_points(sol.object_id, centred=False).mean(0) + pose[:, :3, 3]
+
+
+def _world(points_cam: np.ndarray, camera_from_world: np.ndarray) -> np.ndarray:
+    """(T, N, 3) camera-frame points -> the truth's world frame through each frame's true camera."""
+    inv = np.linalg.inv(camera_from_world)
+    return np.einsum("tij,tnj->tni", inv[:, :3, :3], points_cam) + inv[:, None, :3, 3]
+
+
+def _synthetic_metrics(truth: dict, joints_cam: np.ndarray, frames: list[int], model=None, sol=None) -> dict:
+    from hoi_perception.body.joints import BODY_JOINTS
+    from hoi_perception.metrics import accel_error, foot_skating, pa_mpjpe
+
+    cam = truth["camera_from_world"][frames]
+    g = truth["joints_world"][frames].astype(np.float64)
+    w = _world(joints_cam, cam)
+    out = {"w_mpjpe_mm": float(1000 * np.linalg.norm(w - g, axis=-1).mean()),
+           "pa_mpjpe_mm": float(np.mean([pa_mpjpe(p, q) for p, q in zip(w, g)]))}
+    if np.all(np.diff(frames) == 1) and len(frames) > 2:
+        out["accel_error_mm"] = accel_error(w, g)
+        feet = [BODY_JOINTS.index(n) for n in FOOT_JOINTS]
+        gf = g[:, feet]
+        speed = np.linalg.norm(np.gradient(gf, axis=0), axis=-1) * float(truth["fps"])
+        # a true ground contact: a foot joint within 3 cm of its lowest height in the clip and still
+        contact = (gf[..., 2] < gf[..., 2].min(0) + 0.03) & (speed < 0.2)
+        out["foot_skating_cm"] = 100 * foot_skating(w[:, feet], contact)
+        out["truth_foot_skating_cm"] = 100 * foot_skating(gf, contact)
+    if sol is not None and sol.object_id and truth["object_valid"][frames].any():
+        centre = _world(_object_centre(sol, frames)[:, None], cam)[:, 0]
+        ok = truth["object_valid"][frames]
+        out["object_position_cm"] = float(100 * np.linalg.norm(centre - truth["object_pose_world"][frames][:, :3, 3],
+                                                               axis=1)[ok].mean())
+        names = [str(n) for n in truth["contact_names"]]
+        if "hands:object" in names and model is not None:
+            out.update(_contact_and_penetration(truth, sol, frames, model, names.index("hands:object")))
+    return out
+
+
+def _contact_and_penetration(truth, sol, frames, model, column) -> dict:
+    """In the true hand-object contact frames, the gap between the solved body and the solved object
+    (cm); over all frames, how deep the solved body goes into the solved object (cm, the deepest
+    vertex per frame, mean)."""
+    from hoi_perception.motion4d.output import body_vertices
+
+    pts = _template_points(sol.object_id)
+    radius = float(np.linalg.norm(pts, axis=1).mean())
+    gap, depth = [], []
+    for i in range(0, len(frames), 32):
+        chunk = frames[i:i + 32]
+        v = body_vertices(model, sol, chunk)
+        for t, vt, c in zip(chunk, v, _object_centre(sol, chunk)):
+            scale = np.cbrt(abs(np.linalg.det(sol.object_pose[t][:3, :3])))
+            # a sphere: the distance to its surface is the distance to its centre less its radius
+            d = np.linalg.norm(vt - c, axis=1) - scale * radius
+            depth.append(max(0.0, -float(d.min())))
+            if truth["contacts"][t, column] > 0.5:
+                gap.append(max(0.0, float(d.min())))
+    return {"contact_gap_cm": 100 * float(np.mean(gap)) if gap else float("nan"),
+            "penetration_cm": 100 * float(np.mean(depth))}
+
+
+def synthetic_part(root: Path, cache: Path | None = None, fit_stride: int = 4, pair_counts=(0, 2, 8)) -> dict:
+    from hoi_perception.assets import body_model
+    from hoi_perception.fitting.body_fit import BodyFitter
+    from hoi_perception.fitting.pose_prior import default_pose_prior
+    from hoi_perception.motion4d.evidence import ClipEvidence, collect
+    from hoi_perception.motion4d.solve import ClipSolver
+
+    model, prior = body_model(), default_pose_prior()
+    solver, fitter = ClipSolver(model, prior), BodyFitter(model, prior)
+    work = Path(cache) if cache else Path(tempfile.mkdtemp(prefix="bench_motion4d_"))
+    rows = []
+    for name in SYNTHETIC:
+        src = Path(root) / name
+        if not (src / "truth.npz").is_file():
+            print(f"{name}: no {src / 'truth.npz'} (make it with python -m hoi_perception.synth.mocap_video): skipped")
+            continue
+        truth = dict(np.load(src / "truth.npz"))
+        template = str(truth["object_template"]) or None
+        masks = None
+        if template and (src / "object_masks.npz").is_file():
+            with np.load(src / "object_masks.npz") as z:
+                packed, shape = z["object"], tuple(z["shape"])
+            masks = np.unpackbits(packed, axis=-1)[..., :shape[-1]].astype(bool)
+        d = work / name
+        if (d / "evidence.npz").is_file():
+            ev = ClipEvidence.load(d / "evidence.npz")
+        else:
+            t0 = time.perf_counter()
+            ev = collect(src / "video.mp4", d, camera=truth["K"], fps=float(truth["fps"]), object_template=template,
+                         object_masks=None if masks is None else (lambda i, m=masks: m[i]))
+            ev.save(d / "evidence.npz")
+            print(f"{name}: evidence {time.perf_counter() - t0:.1f} s for {ev.num_frames} frames", flush=True)
+        row = {"clip": name, "camera": str(truth["camera"]), "object": template or ""}
+        base = solver.solve(ev)
+        frames = [t for t in range(ev.num_frames) if base.solved[t]]
+        for n_pairs in pair_counts if template else (0,):
+            sol = base if n_pairs == 0 else solver.solve(ev, {"pairs": _truth_contact_pairs(truth, base, ev, n_pairs, model),
+                                                             "object_static": False, "object_scale": None})
+            row[f"solved_{n_pairs}_pairs"] = {**_synthetic_metrics(truth, sol.joints[frames], frames, model, sol),
+                                              "seconds_per_frame": sol.seconds / len(frames)}
+        fit_frames = frames[::fit_stride]
+        pf, fit_seconds = _per_frame_fits(ev, fit_frames, fitter, d / f"per_frame_fit_{fit_stride}.npz", lambda j, t: j)
+        row["per_frame_fit"] = {**_synthetic_metrics(truth, np.stack(pf), fit_frames), "seconds_per_frame": fit_seconds}
+        row["solved_on_fit_frames"] = _synthetic_metrics(truth, base.joints[fit_frames], fit_frames)
+        # the per-frame fit every frame is too slow to bench; its acceleration needs consecutive frames
+        rows.append(row)
+        for k, v in row.items():
+            if isinstance(v, dict):
+                print(f"{name} {k}: " + ", ".join(f"{m} {x:.2f}" for m, x in v.items()), flush=True)
+    return {"clips": rows}
+
+
 def annotation_part(cache: Path | None = None) -> dict:
     """Two annotated pairs on a 5 s clip, then the re-solve: the time a person waits."""
     from hoi_perception.motion4d import annotations as A
@@ -211,16 +379,19 @@ def main(argv=None) -> int:
     ap.add_argument("--videos", default="", help="parkour: only the videos whose names start with these (comma list)")
     ap.add_argument("--fit-stride", type=int, default=2, help="parkour: the per-frame fit on every k-th solved frame")
     ap.add_argument("--cache", default=None, help="keep the front end's evidence here between runs")
+    ap.add_argument("--synthetic", default="data/mocap4d", help="synthetic: folder of rendered mocap clips")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     out = {}
     for part in args.parts.split(","):
         if part == "parkour":
             out[part] = parkour_part(args.videos, args.fit_stride, args.cache)
+        elif part == "synthetic":
+            out[part] = synthetic_part(Path(args.synthetic), args.cache, args.fit_stride)
         elif part == "annotation":
             out[part] = annotation_part(args.cache)
         else:
-            raise SystemExit(f"unknown part {part!r} (parkour, annotation)")
+            raise SystemExit(f"unknown part {part!r} (parkour, synthetic, annotation)")
     for part, res in out.items():
         for k, v in res.items():
             if k != "videos":

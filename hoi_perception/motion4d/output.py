@@ -72,15 +72,8 @@ def write_imitation_clip(sol: ClipSolution, ev: ClipEvidence, path: Path) -> Pat
 
 def body_vertices(model, sol: ClipSolution, frames) -> np.ndarray:
     """(len(frames), V, 3) camera-frame vertices of the solved body."""
-    from hoi_perception.body.interface import BodyParams
-
-    idx = list(frames)
-    f = torch.float32
-    params = BodyParams(shape=torch.as_tensor(sol.shape[idx], dtype=f), pose=torch.as_tensor(sol.pose[idx], dtype=f),
-                        global_orient=torch.as_tensor(sol.global_orient[idx], dtype=f),
-                        transl=torch.as_tensor(sol.transl[idx], dtype=f))
     with torch.no_grad():
-        return model(params, validate=False).vertices.numpy()
+        return model(sol.body_params(list(frames)), validate=False).vertices.numpy()
 
 
 def write_videos(model, sol: ClipSolution, ev: ClipEvidence, out_dir: Path, batch: int = 32) -> list[Path]:

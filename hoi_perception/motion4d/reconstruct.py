@@ -49,13 +49,14 @@ def read_summary(out_dir) -> dict | None:
 
 
 def solve_and_write(out_dir: Path, ev: ClipEvidence, solver: ClipSolver | None = None, videos: bool = True,
-                    extra: dict | None = None) -> dict:
-    """Solve with the folder's annotations and write solution, imitation clip, videos, summary."""
+                    extra: dict | None = None, previous: ClipSolution | None = None) -> dict:
+    """Solve with the folder's annotations (from ``previous`` where given: a re-solve) and write
+    solution, imitation clip, videos, summary."""
     out_dir = Path(out_dir)
     solver = solver or _solver()
     model = solver.model
     notes = A.load(out_dir, num_frames=ev.num_frames, num_vertices=model.num_vertices, has_object=bool(ev.object_id))
-    sol = solver.solve(ev, notes)
+    sol = solver.solve(ev, notes, previous)
     sol.save(out_dir / "solution.npz")
     t0 = time.perf_counter()
     clip_path = write_imitation_clip(sol, ev, out_dir / "clip.npz")
@@ -106,14 +107,21 @@ def reconstruct_video(video, out_dir, object_template: str | None = None, stride
 
 
 def resolve(out_dir, solver: ClipSolver | None = None, videos: bool = True) -> dict:
-    """Re-solve a clip folder with its current annotations (the detectors do not run again)."""
+    """Re-solve a clip folder with its current annotations, from its last solution (the detectors do
+    not run again)."""
     out_dir = Path(out_dir)
     if not (out_dir / "evidence.npz").is_file():
         raise FileNotFoundError(f"{out_dir}: no evidence.npz: not a clip folder made by `hoi-perception reconstruct`")
     ev = ClipEvidence.load(out_dir / "evidence.npz")
-    previous = read_summary(out_dir) or {}
-    extra = {k: previous[k] for k in ("seconds_evidence",) if k in previous}
-    return solve_and_write(out_dir, ev, solver, videos=videos, extra=extra)
+    summary = read_summary(out_dir) or {}
+    extra = {k: summary[k] for k in ("seconds_evidence",) if k in summary}
+    previous = None
+    if (out_dir / "solution.npz").is_file():
+        try:
+            previous = ClipSolution.load(out_dir / "solution.npz")
+        except (OSError, KeyError, ValueError) as exc:
+            log.warning("%s: the last solution is unreadable (%s): solving afresh", out_dir, exc)
+    return solve_and_write(out_dir, ev, solver, videos=videos, extra=extra, previous=previous)
 
 
 def load_solution(out_dir) -> ClipSolution:

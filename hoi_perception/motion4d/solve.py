@@ -70,6 +70,7 @@ class ClipSolveSettings:
     w_pairs: float = 0.1  # sigma 1 cm
     w_image_pairs: float = 1.0  # over the image diagonal
     w_penetration: float = 0.002  # sigma 1 cm
+    steps_resolve: int = 25  # a re-solve after annotations starts from the last solution: stage 2 only
     reach: float = 0.12  # silhouette cover around the skeleton, x person height
 
 
@@ -133,12 +134,13 @@ class ClipSolution:
                        terms=dict(zip((str(s) for s in z["term_names"]), (float(v) for v in z["term_values"]))),
                        seconds=float(z["seconds"]), warnings=[str(w) for w in z["warnings"]])
 
-    def body_params(self, t: int) -> BodyParams:
-        """Frame t's body (rotations as axis-angle), for the body model."""
+    def body_params(self, frames) -> BodyParams:
+        """The body of ``frames`` (an index, a slice or a list; rotations as axis-angle), for the body model."""
+        idx = [frames] if isinstance(frames, int) else frames
         f = torch.float32
-        return BodyParams(shape=torch.as_tensor(self.shape[t:t + 1], dtype=f), pose=torch.as_tensor(self.pose[t:t + 1], dtype=f),
-                          global_orient=torch.as_tensor(self.global_orient[t:t + 1], dtype=f),
-                          transl=torch.as_tensor(self.transl[t:t + 1], dtype=f))
+        return BodyParams(shape=torch.as_tensor(self.shape[idx], dtype=f), pose=torch.as_tensor(self.pose[idx], dtype=f),
+                          global_orient=torch.as_tensor(self.global_orient[idx], dtype=f),
+                          transl=torch.as_tensor(self.transl[idx], dtype=f))
 
 
 def _people(ev: ClipEvidence, a: int, b: int, scale: float = 1.0) -> list[PersonDetection]:
@@ -177,12 +179,18 @@ class ClipSolver:
         kp = list(model.keypoint_names)
         self.feet = [kp.index(n) for n in FEET]
 
-    def solve(self, ev: ClipEvidence, annotations: dict | None = None) -> ClipSolution:
+    def solve(self, ev: ClipEvidence, annotations: dict | None = None,
+              previous: ClipSolution | None = None) -> ClipSolution:
+        """The clip solved; with ``previous`` (this clip's last solution, e.g. before a person added
+        pairs) the body, ground and object start where it ended and only stage 2 runs, for
+        ``steps_resolve`` steps: the annotation loop's re-solve."""
         t0 = time.perf_counter()
         n = ev.num_frames
         segments = ev.segments()
         if not segments:
             raise ValueError(f"{ev.video}: no run of 3 or more frames with a person: nothing to solve")
+        if previous is not None and (list(previous.segments) != segments or len(previous.solved) != n):
+            previous = None  # another clip's (or older evidence's) solution: solve afresh
         model = self.model
         s_dim, p_dim = len(model.shape_labels), len(model.pose_joint_names)
         out = ClipSolution(solved=np.zeros(n, bool), segments=segments, shape=np.zeros((n, s_dim)),
@@ -198,7 +206,7 @@ class ClipSolver:
         terms_sum: dict[str, list[float]] = {}
         grounds = []
         for a, b in segments:
-            seg = self._segment(ev, a, b, annotations, out)
+            seg = self._segment(ev, a, b, annotations, out, previous)
             grounds.append((b - a, seg))
             for k, v in seg["terms"].items():
                 terms_sum.setdefault(k, []).extend(v)
@@ -220,11 +228,14 @@ class ClipSolver:
         return out
 
     # -- one segment ---------------------------------------------------------------------------------
-    def _segment(self, ev: ClipEvidence, a: int, b: int, annotations: dict, out: ClipSolution) -> dict:
+    def _segment(self, ev: ClipEvidence, a: int, b: int, annotations: dict, out: ClipSolution,
+                 previous: ClipSolution | None = None) -> dict:
         s, k = self.s, ev.camera
         people = _people(ev, a, b)
-        starts = [self.fitter.start_from_landmarks(p, k) for p in people]
-        start = BodyParams(*(torch.cat(x) for x in zip(*((p.shape, p.pose, p.global_orient, p.transl) for p in starts))))
+        if previous is None:
+            starts = [self.fitter.start_from_landmarks(p, k) for p in people]
+            start = BodyParams(*(torch.cat(x) for x in zip(*((p.shape, p.pose, p.global_orient, p.transl)
+                                                                for p in starts))))
         det, mod = self.fitter._matches(people[0])
         vis = ev.visibility[a:b][:, det]
         kp = ev.keypoints[a:b][:, det]
@@ -255,19 +266,22 @@ class ClipSolver:
             wconf = np.clip(vis, MIN_WORLD_CONFIDENCE, 1.0) * has_world[:, None]
             stage1.append(T.WorldLandmarks(kps, np.nan_to_num(world), wconf, centre, s.w_world, s.sigma_world))
         moving = list(self.fitter.body_joints)
-        first = fit(self.model, start, stage1, k, steps=s.steps_pose, lr=s.lr, free=("orient", "pose", "transl"),
-                    joints=moving, keypoints=True)
-
-        # ground and foot contacts from stage 1
-        feet = first.output.keypoints[:, self.feet].double().numpy()
-        j1 = first.output.joints.double().numpy()
-        # camera y points down: the body's pelvis -> neck is up (the clip's mean)
-        up = body_up(j1[:, BODY_JOINTS.index("pelvis")], j1[:, BODY_JOINTS.index("neck")])
-        ground = fit_ground(feet, ev.fps, up)
+        if previous is None:
+            first = fit(self.model, start, stage1, k, steps=s.steps_pose, lr=s.lr, free=("orient", "pose", "transl"),
+                        joints=moving, keypoints=True)
+            body_start, feet = first.params, first.output.keypoints[:, self.feet].double().numpy()
+            j1 = first.output.joints.double().numpy()
+            # ground and foot contacts from stage 1; camera y points down: pelvis -> neck is up (the clip's mean)
+            up = body_up(j1[:, BODY_JOINTS.index("pelvis")], j1[:, BODY_JOINTS.index("neck")])
+            ground = fit_ground(feet, ev.fps, up)
+        else:
+            body_start = previous.body_params(slice(a, b))
+            feet = previous.keypoints[a:b, self.feet]
+            ground = Ground(previous.ground_normal, previous.ground_offset, previous.ground_source)
         still, on_ground = foot_contacts(feet, ev.fps, ground)
         feet_idx = torch.as_tensor(self.feet)
 
-        stage2 = list(stage1) + [C.SharedShape(0.02, s.w_shared_shape), T.ShapePrior(first.params.shape, 0.2, s.w_shape),
+        stage2 = list(stage1) + [C.SharedShape(0.02, s.w_shared_shape), T.ShapePrior(body_start.shape, 0.2, s.w_shape),
                                  C.GroundContact(lambda st: st.output.keypoints[:, feet_idx], ground.normal, ground.offset,
                                                  still, on_ground, ev.fps, 0.02, s.w_ground)]
         scale = ev.mask_scale
@@ -275,11 +289,13 @@ class ClipSolver:
         if masks.any():
             covers = np.stack([skeleton_region(p, masks.shape[1:], s.reach) for p in _people(ev, a, b, scale)])
             stage2.append(C.ClipSilhouette(self.fitter.sil_vertices, masks, scale, heights, covers, s.w_silhouette))
-        obj_start, object_terms, pair_rows = self._object_terms(ev, a, b, annotations, heights)
+        obj_start, object_terms, pair_rows = self._object_terms(ev, a, b, annotations, previous)
         stage2 += object_terms
         free = ("orient", "pose", "transl", "shape") + (("object",) if obj_start is not None else ())
-        second = fit(self.model, first.params, stage2, k, steps=s.steps_full, lr=s.lr * 0.5, free=free, joints=moving,
-                     keypoints=True, obj=obj_start, object_lr=s.lr * 0.25, object_depth=True)
+        steps = s.steps_full if previous is None else s.steps_resolve
+        second = fit(self.model, body_start, stage2, k, steps=steps, lr=s.lr * 0.5, free=free, joints=moving,
+                     keypoints=True, obj=obj_start, object_lr=s.lr * 0.25, object_depth=True,
+                     decay=previous is not None)  # a short re-solve settles instead of wandering at full rate
 
         p = second.params
         sl = slice(a, b)
@@ -301,7 +317,7 @@ class ClipSolver:
         return {"ground": ground, "terms": terms}
 
     # -- the object --------------------------------------------------------------------------------
-    def _object_terms(self, ev: ClipEvidence, a: int, b: int, annotations: dict, heights):
+    def _object_terms(self, ev: ClipEvidence, a: int, b: int, annotations: dict, previous: ClipSolution | None):
         s = self.s
         if not ev.object_id:
             return None, [], []
@@ -318,6 +334,9 @@ class ClipSolver:
             z = 2.5
             poses[:, :3, 3] = np.stack([(mid[:, 0] - ev.camera[0, 2]) / ev.camera[0, 0] * z,
                                         (mid[:, 1] - ev.camera[1, 2]) / ev.camera[1, 1] * z, np.full(b - a, z)], 1)
+        evidence_pts = pts @ poses[:, :3, :3].transpose(0, 2, 1) + poses[:, None, :3, 3]  # the network's, per frame
+        if previous is not None and len(previous.object_valid) and previous.object_valid[a:b].all():
+            poses = previous.object_pose[a:b].copy()  # a re-solve starts where the last solve ended
         if annotations.get("object_scale"):  # a fixed size replaces the estimate's
             sc = np.cbrt(np.abs(np.linalg.det(poses[:, :3, :3])))[:, None, None]
             poses = poses.copy()
@@ -336,7 +355,7 @@ class ClipSolver:
                  C.ObjectScale(log_scale, None if not fixed else float(np.log(fixed)), 0.02, s.w_object_scale),
                  C.ObjectPenetration(self.fitter.sil_vertices, sdf, poses, 0.01, s.w_penetration)]
         if valid.any():
-            terms.append(C.ObjectEvidence(start_pts[:, :n_tpl], valid, 0.05, s.w_object_evidence))
+            terms.append(C.ObjectEvidence(evidence_pts, valid, 0.05, s.w_object_evidence))
         if annotations.get("object_static"):
             terms.append(C.ObjectStatic(0.005, s.w_static))
         rows3, body3, act3, rows2, uv2, act2 = [], [], [], [], [], []

@@ -92,6 +92,10 @@ def test_annotated_pairs_pull_the_object_to_the_hand(solver, walking):
     assert held.pair_residuals["grip"] < 0.03
     assert err_held < 0.6 * err_free, (err_held, err_free)
     assert not any("grip" in w for w in held.warnings)
+    # the annotation loop's re-solve: from the unannotated solution, stage 2 only
+    again = solver.solve(ev, {"pairs": [pair], "object_static": False, "object_scale": None}, previous=free)
+    assert again.pair_residuals["grip"] < 0.03
+    assert np.linalg.norm(again.object_pose[:, :3, 3] - pose[:, :3, 3], axis=1).mean() < 0.7 * err_free
 
 
 def test_contradicting_pairs_are_reported(solver, walking):
