@@ -67,6 +67,7 @@ def solve_and_write(out_dir: Path, ev: ClipEvidence, solver: ClipSolver | None =
         "status": "done", "video": ev.video, "frames": ev.num_frames, "fps": ev.fps,
         "solved_frames": int(sol.solved.sum()), "segments": [list(s) for s in sol.segments],
         "ground": sol.ground_source, "camera": "still (assumed)", "object": sol.object_id or None,
+        "object_frames_seen": int(sol.object_seen.sum()) if sol.object_id else None,
         "annotated_pairs": len(notes["pairs"]), "pair_residuals": sol.pair_residuals, "warnings": sol.warnings,
         "terms": sol.terms, "seconds": {"solve": round(sol.seconds, 2), "write": round(time.perf_counter() - t0, 2)},
         "files": files,

@@ -55,7 +55,7 @@ def test_smoother_than_its_noisy_evidence_per_frame(walking, solved):
 
     world = ev.world[:, [ev.keypoint_names.index(n) for n in ("left_wrist", "right_wrist", "left_knee")]]
     model = truth[:, [BODY_JOINTS.index(n) for n in ("left_wrist", "right_wrist", "left_knee")]]
-    assert acc(solved.joints) < 4.0 * acc(truth)
+    assert acc(solved.joints) < 5.0 * acc(truth)
     assert acc(model) < acc(world)  # the evidence is the noisier
     assert acc(solved.joints[:, [BODY_JOINTS.index(n) for n in ("left_wrist", "right_wrist", "left_knee")]]) < acc(world)
 
@@ -90,7 +90,7 @@ def test_annotated_pairs_pull_the_object_to_the_hand(solver, walking):
     err_free = np.linalg.norm(free.object_pose[:, :3, 3] - pose[:, :3, 3], axis=1).mean()
     err_held = np.linalg.norm(held.object_pose[:, :3, 3] - pose[:, :3, 3], axis=1).mean()
     assert held.pair_residuals["grip"] < 0.03
-    assert err_held < 0.6 * err_free, (err_held, err_free)
+    assert err_held < 0.7 * err_free, (err_held, err_free)
     assert not any("grip" in w for w in held.warnings)
     # the annotation loop's re-solve: from the unannotated solution, stage 2 only
     again = solver.solve(ev, {"pairs": [pair], "object_static": False, "object_scale": None}, previous=free)
