@@ -189,6 +189,7 @@ def parkour_part(videos: str = "", fit_stride: int = 2, cache: Path | None = Non
 # -- synthetic: mocap rendered through the engine, with 4D truth ---------------------------------------
 SYNTHETIC = ("ballplay_still", "cmu131_moving")  # made by `python -m hoi_perception.synth.mocap_video`
 FOOT_JOINTS = ("left_ankle", "right_ankle", "left_foot", "right_foot")
+MOTION_FRAMES = 24  # consecutive frames the per-frame fit runs on for acceleration and skating
 
 
 def _truth_contact_pairs(truth: dict, sol, ev, n_pairs: int, model) -> list[dict]:
@@ -250,6 +251,16 @@ def _world(points_cam: np.ndarray, camera_from_world: np.ndarray) -> np.ndarray:
     return np.einsum("tij,tnj->tni", inv[:, :3, :3], points_cam) + inv[:, None, :3, 3]
 
 
+def _longest_run(frames: list[int]) -> list[int]:
+    """Positions in ``frames`` of its longest run of consecutive frame numbers."""
+    best, start = (0, 0), 0
+    for i in range(1, len(frames) + 1):
+        if i == len(frames) or frames[i] != frames[i - 1] + 1:
+            best = max(best, (i - start, start))
+            start = i
+    return list(range(best[1], best[1] + best[0]))
+
+
 def _synthetic_metrics(truth: dict, joints_cam: np.ndarray, frames: list[int], model=None, sol=None) -> dict:
     from hoi_perception.body.joints import BODY_JOINTS
     from hoi_perception.metrics import accel_error, foot_skating, pa_mpjpe
@@ -259,14 +270,18 @@ def _synthetic_metrics(truth: dict, joints_cam: np.ndarray, frames: list[int], m
     w = _world(joints_cam, cam)
     out = {"w_mpjpe_mm": float(1000 * np.linalg.norm(w - g, axis=-1).mean()),
            "pa_mpjpe_mm": float(np.mean([pa_mpjpe(p, q) for p, q in zip(w, g)]))}
-    if np.all(np.diff(frames) == 1) and len(frames) > 2:
-        out["accel_error_mm"] = accel_error(w, g)
+    run = _longest_run(frames)  # motion metrics need consecutive frames: the longest run of them
+    if len(run) > 2:
+        w_run, g_run = w[run], g[run]
+        out["accel_error_mm"] = accel_error(w_run, g_run)
+        out["accel_frames"] = len(run)
         feet = [BODY_JOINTS.index(n) for n in FOOT_JOINTS]
-        gf = g[:, feet]
+        gf = g_run[:, feet]
         speed = np.linalg.norm(np.gradient(gf, axis=0), axis=-1) * float(truth["fps"])
         # a true ground contact: a foot joint within 3 cm of its lowest height in the clip and still
-        contact = (gf[..., 2] < gf[..., 2].min(0) + 0.03) & (speed < 0.2)
-        out["foot_skating_cm"] = 100 * foot_skating(w[:, feet], contact)
+        low = truth["joints_world"][:, feet, 2].min(0)
+        contact = (gf[..., 2] < low + 0.03) & (speed < 0.2)
+        out["foot_skating_cm"] = 100 * foot_skating(w_run[:, feet], contact)
         out["truth_foot_skating_cm"] = 100 * foot_skating(gf, contact)
     if sol is not None and sol.object_id and truth["object_valid"][frames].any():
         centre = _world(_object_centre(sol, frames)[:, None], cam)[:, 0]
@@ -350,7 +365,11 @@ def synthetic_part(root: Path, cache: Path | None = None, fit_stride: int = 4, p
         pf, fit_seconds = _per_frame_fits(ev, fit_frames, fitter, d / f"per_frame_fit_{fit_stride}.npz", lambda j, t: j)
         row["per_frame_fit"] = {**_synthetic_metrics(truth, np.stack(pf), fit_frames), "seconds_per_frame": fit_seconds}
         row["solved_on_fit_frames"] = _synthetic_metrics(truth, base.joints[fit_frames], fit_frames)
-        # the per-frame fit every frame is too slow to bench; its acceleration needs consecutive frames
+        # motion: the per-frame fit on the first MOTION_FRAMES of the longest run of consecutive frames
+        run = [frames[i] for i in _longest_run(frames)][:MOTION_FRAMES]
+        pr, _ = _per_frame_fits(ev, run, fitter, d / "per_frame_fit_run.npz", lambda j, t: j)
+        row["per_frame_fit_run"] = _synthetic_metrics(truth, np.stack(pr), run)
+        row["solved_run"] = _synthetic_metrics(truth, base.joints[run], run)
         rows.append(row)
         for k, v in row.items():
             if isinstance(v, dict):
@@ -405,7 +424,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="hoi-perception bench motion4d", description=__doc__.splitlines()[0])
     ap.add_argument("--parts", default="parkour")
     ap.add_argument("--videos", default="", help="parkour: only the videos whose names start with these (comma list)")
-    ap.add_argument("--fit-stride", type=int, default=2, help="parkour: the per-frame fit on every k-th solved frame")
+    ap.add_argument("--fit-stride", type=int, default=4,
+                    help="the per-frame fit on every k-th solved frame (parkour: 0 skips it; synthetic: 0 means 4)")
     ap.add_argument("--cache", default=None, help="keep the front end's evidence here between runs")
     ap.add_argument("--synthetic", default="data/mocap4d", help="synthetic: folder of rendered mocap clips")
     ap.add_argument("--json", action="store_true")
@@ -415,7 +435,7 @@ def main(argv=None) -> int:
         if part == "parkour":
             out[part] = parkour_part(args.videos, args.fit_stride, args.cache)
         elif part == "synthetic":
-            out[part] = synthetic_part(Path(args.synthetic), args.cache, args.fit_stride)
+            out[part] = synthetic_part(Path(args.synthetic), args.cache, args.fit_stride or 4)
         elif part == "annotation":
             out[part] = annotation_part(Path(args.synthetic), args.cache)
         else:
