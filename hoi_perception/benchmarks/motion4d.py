@@ -386,7 +386,7 @@ def annotation_part(root: Path, cache: Path | None = None) -> dict:
     from hoi_perception.assets import body_model
     from hoi_perception.motion4d import annotations as A
     from hoi_perception.motion4d.evidence import ClipEvidence
-    from hoi_perception.motion4d.reconstruct import _solver, resolve, solve_and_write
+    from hoi_perception.motion4d.reconstruct import _solver, load_solution, resolve, solve_and_write
 
     name = SYNTHETIC[0]
     src = (Path(cache) if cache else Path(tempfile.mkdtemp(prefix="bench_annotation_"))) / name
@@ -402,7 +402,7 @@ def annotation_part(root: Path, cache: Path | None = None) -> dict:
     t0 = time.perf_counter()
     solve_and_write(d, ev, solver, videos=False)
     first = time.perf_counter() - t0
-    sol = _load_solution(d)
+    sol = load_solution(d)
     pairs = _truth_contact_pairs(truth, sol, ev, 2, body_model())
     A.save(d, {"pairs": pairs}, num_frames=ev.num_frames)
     t0 = time.perf_counter()
@@ -412,12 +412,6 @@ def annotation_part(root: Path, cache: Path | None = None) -> dict:
           f"took {seconds:.1f} s (the first solve {first:.1f} s); residuals {summary['pair_residuals']}", flush=True)
     return {"frames": ev.num_frames, "clip_seconds": ev.num_frames / ev.fps, "resolve_seconds": seconds,
             "first_solve_seconds": first, "pair_residuals_m": summary["pair_residuals"]}
-
-
-def _load_solution(d: Path):
-    from hoi_perception.motion4d.solve import ClipSolution
-
-    return ClipSolution.load(d / "solution.npz")
 
 
 def main(argv=None) -> int:

@@ -13,7 +13,7 @@ import torch
 
 from hoi_perception.geometry import project_points
 
-from .terms import FitState, Points, Term, geman_mcclure
+from .terms import FitState, Points, Term, geman_mcclure, sample_sdf
 
 
 def _per_frame(values: torch.Tensor, b: int) -> torch.Tensor:
@@ -234,10 +234,7 @@ class ObjectPenetration(Term):
         scale = torch.linalg.det(m).abs() ** (1 / 3)
         v = state.output.vertices[:, self.index].double()
         p = ((v - t[:, None]) @ torch.linalg.inv(m).transpose(1, 2)).float()
-        r = self.grid.shape[-1]
-        g = ((p - self.origin) / self.pitch - 0.5) / (r - 1) * 2 - 1
-        d = torch.nn.functional.grid_sample(self.grid.expand(p.shape[0], -1, -1, -1, -1), g.flip(-1)[:, None, None],
-                                            align_corners=True, padding_mode="border")[:, 0, 0, 0]
+        d = sample_sdf(self.grid, self.origin, self.pitch, p)
         depth = (-d * scale.float()[:, None]).clamp(min=0)
         return ((depth / self.sigma) ** 2).mean(-1)
 

@@ -220,12 +220,17 @@ class Interpenetration(Term):
         m = pose[:3, :3]
         scale = torch.linalg.det(m).abs() ** (1 / 3)
         p = (state.output.vertices[:, self.index] - pose[:3, 3]) @ torch.linalg.inv(m).T
-        r = self.grid.shape[-1]
-        g = ((p - self.origin) / self.pitch - 0.5) / (r - 1) * 2 - 1  # voxel-centre coordinates in [-1, 1]
-        # grid_sample reads (x, y, z) as (k, j, i) of the volume
-        d = torch.nn.functional.grid_sample(self.grid.expand(p.shape[0], -1, -1, -1, -1), g.flip(-1)[:, None, None],
-                                            align_corners=True, padding_mode="border")[:, 0, 0, 0]
-        return (-d * scale).clamp(min=0).mean(-1)
+        return (-sample_sdf(self.grid, self.origin, self.pitch, p) * scale).clamp(min=0).mean(-1)
+
+
+def sample_sdf(grid: torch.Tensor, origin: torch.Tensor, pitch: float, points: torch.Tensor) -> torch.Tensor:
+    """Trilinear signed distances of (B, N, 3) object-frame points in a (1, 1, R, R, R) grid [i, j, k]
+    sampled at voxel centres (`objects.fields.SignedDistanceGrid`); outside it, the border's value."""
+    r = grid.shape[-1]
+    g = ((points - origin) / pitch - 0.5) / (r - 1) * 2 - 1  # voxel-centre coordinates in [-1, 1]
+    # grid_sample reads (x, y, z) as (k, j, i) of the volume
+    return torch.nn.functional.grid_sample(grid.expand(points.shape[0], -1, -1, -1, -1), g.flip(-1)[:, None, None],
+                                           align_corners=True, padding_mode="border")[:, 0, 0, 0]
 
 
 class _MaskLoss(torch.autograd.Function):

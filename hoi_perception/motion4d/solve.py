@@ -24,7 +24,7 @@ from hoi_perception.body.interface import BodyParams
 from hoi_perception.body.joints import BODY_JOINTS
 from hoi_perception.fitting import clip_terms as C
 from hoi_perception.fitting import terms as T
-from hoi_perception.fitting.body_fit import HIPS, MIN_VISIBILITY, MIN_WORLD_CONFIDENCE, BodyFitter
+from hoi_perception.fitting.body_fit import HIPS, MIN_VISIBILITY, MIN_WORLD_CONFIDENCE, BodyFitSettings, BodyFitter
 from hoi_perception.fitting.object_pose import ObjectStart
 from hoi_perception.fitting.skeleton_region import skeleton_region
 from hoi_perception.fitting.solver import fit
@@ -41,19 +41,23 @@ OBJECT_POINTS = 128  # template points the object terms move
 PAIR_WARNING_M = 0.05  # an annotated 3D pair left farther apart than this is reported
 
 
+_IMAGE = BodyFitSettings()
+
+
 @dataclass
 class ClipSolveSettings:
     steps_pose: int = 60
     steps_full: int = 60
-    lr: float = 0.04
-    w_keypoints: float = 1.0
-    w_world: float = 0.5
-    w_prior: float = 0.02
-    w_change: float = 0.001
-    w_silhouette: float = 30.0
-    w_shape: float = 0.01
-    sigma_2d: float = 0.05  # of the person's height
-    sigma_world: float = 0.15  # m
+    # the per-image terms weigh as in the per-image fit (`BodyFitSettings`)
+    lr: float = _IMAGE.lr
+    w_keypoints: float = _IMAGE.w_keypoints
+    w_world: float = _IMAGE.w_world
+    w_prior: float = _IMAGE.w_prior
+    w_change: float = _IMAGE.w_change
+    w_silhouette: float = _IMAGE.w_silhouette
+    w_shape: float = _IMAGE.w_shape
+    sigma_2d: float = _IMAGE.sigma_2d  # of the person's height
+    sigma_world: float = _IMAGE.sigma_world  # m
     # accelerations (m/s^2): each joint's about the root, robust (jitter costs; a vault's hands at ~50 m/s^2
     # pass at a bounded cost); the root's, squared, off by default: smoothing the depth the landmarks give
     # bent the limbs to meet the keypoints (ball-play renders: PA-MPJPE 125 mm with it, 113 without)
@@ -75,7 +79,7 @@ class ClipSolveSettings:
     w_image_pairs: float = 1.0  # over the image diagonal
     w_penetration: float = 0.002  # sigma 1 cm
     steps_resolve: int = 25  # a re-solve after annotations starts from the last solution: stage 2 only
-    reach: float = 0.12  # silhouette cover around the skeleton, x person height
+    reach: float = _IMAGE.reach  # silhouette cover around the skeleton, x person height
 
 
 @dataclass
@@ -193,7 +197,7 @@ def _template(object_id: str):
     asset = object_library().get(object_id)
     pts = np.asarray(asset.surface_points, np.float64)
     pts = pts[farthest_point_sampling(pts, min(OBJECT_POINTS, len(pts)))]
-    return asset, pts, signed_distance_grid(asset.mesh, 40)
+    return pts, signed_distance_grid(asset.mesh, 40)
 
 
 def _fill_object_starts(poses: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -362,7 +366,7 @@ class ClipSolver:
         pairs = [p for p in annotations["pairs"] if p["frames"][1] >= a and p["frames"][0] < b]
         if not valid.any() and not pairs:
             return None, [], []
-        _asset, pts, sdf = _template(ev.object_id)
+        pts, sdf = _template(ev.object_id)
         if valid.any():
             poses = _fill_object_starts(ev.object_pose[a:b], valid)
         else:  # only annotations place it: start at the hands' midpoint, the template's size
