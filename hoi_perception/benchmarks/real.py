@@ -1,6 +1,6 @@
 """Real cameras: the person and hand side measured on the real data in ../shared/data.
 
-    hoi-perception bench real [--parts frames,hands,handobject,parkour] [--sheets DIR] [--json]
+    hoi-perception bench real [--parts frames,hands,handobject,handphotos,parkour] [--sheets DIR] [--json]
 
 * frames: the 12 BEHAVE/COCO photos with only their object masks given (the person comes from the
   front end). Per item: IoU of the projected body with the true person mask, share of the body's
@@ -18,6 +18,10 @@
   front end's fitted hands to the posed object mesh (median per video, metres; 0 where they touch
   or overlap), seconds per frame; ``--sheets`` adds
   a strip per video of the posed object mesh (red) and the hands (green) on the frames.
+* handphotos: the 17 photos of hands in ../shared/data/images/hands, each as a two-frame stream
+  through the hand-object reconstructor (front end in image mode): per photo a result or the reason
+  there is none, and the largest share of the object's silhouette on a face (`object_gate.py`);
+  ``--sheets`` adds one panel per photo.
 * parkour: ../shared/data/video/parkour_dev (Vicon joints): Procrustes-aligned MPJPE of 12 joints
   (hips, knees, ankles, shoulders, elbows, wrists) per frame of the fitted body, against the front
   end's own world landmarks; per video and the mean of the videos' means; seconds per frame. Each
@@ -393,6 +397,40 @@ def handobject_part(sheets: Path | None, centre_crop: bool = False) -> dict:
             "hand_object_gap_m": _mean_se(gaps) if gaps else None}
 
 
+# -- hand photos: a result only where an object is held -------------------------------------------
+def handphotos_part(sheets: Path | None) -> dict:
+    from hoi_perception.handobject.object_gate import on_face, silhouette_pixels
+    from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
+    from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
+
+    recon = load_reconstructor("handobject", "handobject", frontend_mode="image")
+    rows = []
+    for path in sorted((shared_data_dir() / "images" / "hands").glob("*/*")):
+        recon.reset()
+        rgb = np.ascontiguousarray(cv2.imread(str(path))[..., ::-1])
+        kin = CameraIntrinsics.from_fov(rgb.shape[1], rgb.shape[0], 60.0)
+        res, reason = None, ""
+        for i in range(2):  # the first frame fills the keyframe buffer
+            try:
+                res = recon.reconstruct(Frame(rgb, int(i * 1e8), "camera", kin, index=i))
+            except (InputError, InferenceError) as exc:
+                res, reason = None, str(exc)
+        share = None
+        clip, det = recon.last_clip, recon.last_detections
+        if clip is not None and det is not None:
+            posed = clip.vertices @ clip.poses[-1][:3, :3].T + clip.poses[-1][:3, 3]
+            share, _ = on_face(silhouette_pixels(posed, clip.faces, kin.matrix, rgb.shape[:2]), det.people)
+        rows.append({"photo": f"{path.parent.name}/{path.name}", "result": res is not None,
+                     "face_share": share, "reason": reason})
+        print(f"{rows[-1]['photo']}: {'object' if res is not None else 'no result: ' + reason}", flush=True)
+        if sheets is not None:
+            sheets.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(sheets / f"handphoto_{path.parent.name}_{path.stem}.png"),
+                        _object_overlay(rgb, kin.matrix, res))
+    return {"items": rows, "n": len(rows), "with_result": sum(r["result"] for r in rows),
+            "refused_on_face": sum("on a face" in r["reason"] for r in rows)}
+
+
 # -- parkour: Vicon joints ------------------------------------------------------------------------
 def parkour_part(sheets: Path | None, stride: int = 2, warm: bool = False, videos: str = "") -> dict:
     from hoi_perception.assets import body_model
@@ -464,7 +502,7 @@ def parkour_part(sheets: Path | None, stride: int = 2, warm: bool = False, video
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--parts", default="frames,hands,handobject,parkour")
+    ap.add_argument("--parts", default="frames,hands,handobject,handphotos,parkour")
     ap.add_argument("--sheets", default=None, help="folder for front/side overlay sheets (not for the repository)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warm", action="store_true", help="parkour: fit each sampled frame from the last one's fit "
@@ -477,7 +515,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     sheets = Path(args.sheets) if args.sheets else None
-    parts = {"frames": frames_part, "hands": hands_part, "handobject": handobject_part, "parkour": parkour_part}
+    parts = {"frames": frames_part, "hands": hands_part, "handobject": handobject_part,
+             "handphotos": handphotos_part, "parkour": parkour_part}
     unknown = set(args.parts.split(",")) - set(parts)
     if unknown:
         raise SystemExit(f"unknown parts {sorted(unknown)}; choose from {sorted(parts)}")

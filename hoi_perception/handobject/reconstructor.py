@@ -24,7 +24,9 @@ one pose per keyframe and the newest frame's hand joints. Bad input never crashe
 * without ``hand_fit``, the network's hand carries its joints and the anny hand mesh fitted to them
   (`hand_mesh.py`), model id ``anny_hand_<card hand_side>``;
 * a clip longer than the buffer: the oldest keyframe drops out (rolling);
-* an empty predicted shape: InferenceError with the reason (never an empty mesh).
+* an empty predicted shape: InferenceError with the reason (never an empty mesh);
+* with ``hand_fit``, an object whose silhouette lies on a detected face: InputError (`object_gate.py`:
+  near skin the network finds objects that are not there).
 
 With a depth image on the frames (RGB-D camera) every keyframe pose is fitted to the observed
 object points by ICP (`HandObjectModel._fit_depth`; by default one translation correction shared by all keyframes).
@@ -62,6 +64,7 @@ from .infer import (
     crop_square_depth,
     refine_mode,
 )
+from .object_gate import on_face, silhouette_pixels
 
 log = logging.getLogger("hoi_perception.handobject")
 KEYFRAME_WINDOW_S = 2.0
@@ -120,7 +123,8 @@ class HandObjectReconstructor(Reconstructor):
         self._seen_key = None  # the camera and size the front end is tracking in
         self._evidence_ns: int | None = None  # stamp of the newest frame the front end saw a hand or a person in
         self.messages: list[str] = []  # the latest reasons for no/partial results (also logged)
-        self.last_clip = None
+        self.last_clip = None  # the newest network result and front-end detections, for benchmarks to inspect
+        self.last_detections = None
 
     @property
     def history(self) -> int:
@@ -129,6 +133,7 @@ class HandObjectReconstructor(Reconstructor):
     def reset(self) -> None:
         self.buffer.clear()
         self._seen_key = self._evidence_ns = None
+        self.last_clip = self.last_detections = None
         if self.frontend_hands is not None:
             self.frontend_hands.reset()
         if self.crop is not None:
@@ -175,7 +180,7 @@ class HandObjectReconstructor(Reconstructor):
             if self.crop is not None:
                 self.crop.reset()
             self._seen_key, self._evidence_ns = key, None
-        det = self.frontend_hands.detect(frame.image)
+        det = self.last_detections = self.frontend_hands.detect(frame.image)
         if det.hands or det.people:
             self._evidence_ns = frame.stamp_ns
         # a detection stays evidence for as long as its frame may stay a keyframe (a tracker misses frames)
@@ -243,6 +248,12 @@ class HandObjectReconstructor(Reconstructor):
         for m in clip.messages:
             self._say(f"frame {frame.index}: {m}")
         self.last_clip = clip
+        if det is not None and det.people:
+            posed = clip.vertices @ clip.poses[-1][:3, :3].T + clip.poses[-1][:3, 3]
+            _, reason = on_face(silhouette_pixels(posed, clip.faces, frame.intrinsics.matrix, frame.image.shape[:2]),
+                                det.people)
+            if reason:
+                raise InputError(f"frame {frame.index}: {reason}; no hand-object result")
         if det is not None and det.hands:
             hands, topologies = self._fitted_hands(frame, det)
         else:
