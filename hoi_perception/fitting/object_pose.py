@@ -48,11 +48,16 @@ def move_object(points: torch.Tensor, centre: torch.Tensor, params: torch.Tensor
     return points @ a.transpose(1, 2) + b[:, None]
 
 
+def moved_centre_np(centre: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Where `similarity` puts the centre, for one sample in numpy: (3,), (6|7,) -> (3,)."""
+    moved = centre + centre[2] * np.array([params[0], params[1], 0.0])
+    return moved * np.exp(params[6]) if len(params) > N_PARAMS else moved
+
+
 def move_object_np(points: np.ndarray, centre: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """`move_object` for one sample of six parameters in numpy: (N, 3), (3,), (6,) -> (N, 3)."""
+    """`move_object` for one sample of six or seven parameters in numpy: (N, 3), (3,), (6|7,) -> (N, 3)."""
     rot = axis_angle_to_matrix_np(params[2:5])
-    shift = centre[2] * np.array([params[0], params[1], 0.0])
-    return np.exp(params[5]) * (points - centre) @ rot.T + centre + shift
+    return np.exp(params[5]) * (points - centre) @ rot.T + moved_centre_np(centre, params)
 
 
 def object_transform(centre, params) -> np.ndarray:

@@ -18,7 +18,7 @@ import torch
 from hoi_perception.body.interface import BodyOutput, BodyParams
 from hoi_perception.geometry import project_points
 
-from .object_pose import move_object, move_object_np
+from .object_pose import N_PARAMS, move_object, move_object_np, moved_centre_np
 
 
 @dataclass
@@ -235,7 +235,7 @@ def sample_sdf(grid: torch.Tensor, origin: torch.Tensor, pitch: float, points: t
 
 class _MaskLoss(torch.autograd.Function):
     """A mask target's loss of the moved object points, per sample, and its gradient with respect to
-    the object's six parameters: the target gives d loss / d point; a turn is taken about the moved
+    the object's six (or seven) parameters: the target gives d loss / d point; a turn is taken about the moved
     centre (d x q: exact at w = 0, close for the few degrees these fits turn). Moved in numpy: the
     fit takes ~40 steps per frame, and torch's per-operation cost would be most of them."""
 
@@ -250,9 +250,13 @@ class _MaskLoss(torch.autograd.Function):
                 losses.append(target.loss(x))
                 continue
             loss, g_p = target.loss(x, grad=True)
-            q = x - (c + c[2] * np.array([p[0], p[1], 0.0]))
+            moved = moved_centre_np(c, p)
+            q = x - moved
+            g = [moved[2] * g_p[:, :2].sum(0), np.cross(q, g_p).sum(0), [(g_p * q).sum()]]
+            if len(p) > N_PARAMS:  # the depth factor slides every point along with the centre
+                g.append([float(g_p.sum(0) @ moved)])
             losses.append(loss)
-            grads.append(np.concatenate([c[2] * g_p[:, :2].sum(0), np.cross(q, g_p).sum(0), [(g_p * q).sum()]]))
+            grads.append(np.concatenate(g))
         ctx.grads = torch.as_tensor(np.array(grads)) if grads else None
         return torch.as_tensor(losses, dtype=torch.float64)
 
@@ -284,3 +288,4 @@ class ObjectRotationChange(Term):
     def __call__(self, state: FitState) -> torch.Tensor:
         w = state.object_params[:, 2:5]
         return (w * w).sum(-1)
+

@@ -53,6 +53,8 @@ from .preprocess import make_crop
 
 INPUT_NAMES = ("image", "intrinsics", "template")
 OBJECT_MASK_MODES = ("auto", "given")
+# the spatial prior's weight, viewports and contact weight (`fitting.prior_terms`; card fields override)
+PRIOR_WEIGHT, PRIOR_VIEWPORTS, PRIOR_CONTACT = 2.0, 8, 5.0
 log = logging.getLogger("hoi_perception.fullbody")
 BODY_MODEL_ID = "anny_body"
 JOINT_SET = "anny_body22+hands42"
@@ -84,10 +86,13 @@ class FullBodyInference:
     ``silhouette_fit`` the object's pose is then fitted to the object mask (`silhouette_fit.py`)."""
 
     def __init__(self, backend, cfg: ModelConfig, classes: list[str], flip_average: bool = False,
-                 silhouette_fit: bool = False, library=None, maps=None) -> None:
+                 silhouette_fit: bool = False, library=None, maps=None, spatial_prior=None) -> None:
         """``library`` (object templates) and ``maps`` (`flip.MirrorMaps`) default to the object
-        library and anny's rest mesh; passing them lets a machine without either run the inference."""
+        library and anny's rest mesh; passing them lets a machine without either run the inference.
+        ``spatial_prior`` (`spatialprior.prior.SpatialPrior`): its term joins the object fit."""
         self.backend, self.cfg, self.classes = backend, cfg, list(classes)
+        self.spatial_prior = spatial_prior
+        self.prior_weight, self.prior_viewports, self.prior_contact = PRIOR_WEIGHT, PRIOR_VIEWPORTS, PRIOR_CONTACT
         self.flip_average, self.silhouette_fit = bool(flip_average), bool(silhouette_fit)
         if library is None:
             from hoi_perception.assets import object_library
@@ -104,6 +109,7 @@ class FullBodyInference:
 
             maps = mirror_maps()
         self.maps = maps
+        self._prior_said = None
         self.fitter = None
         if self.silhouette_fit and self.device == "cuda":
             from .silhouette_fit_torch import TorchFitter
@@ -163,9 +169,29 @@ class FullBodyInference:
             v, c = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)
             res["body_vertices_full"], res["body_contact_full"] = v[0], c[0]
         asset = self.library.get(res["object_class"])
+        prior = self.prior_evidence(res, asset)
         res["object_pose_refined"], res["silhouette_fit"] = fit_object_pose(
             res["object_pose_refined"], asset.vertices, asset.faces, res["body_vertices_full"], obj, human, k,
-            fitter=self.fitter)
+            fitter=self.fitter, prior=prior)
+
+    def prior_evidence(self, res: dict, asset):
+        """The spatial prior's evidence for this image, or None (no prior, or it cannot score this
+        object: res["spatial_prior"] says why)."""
+        if self.spatial_prior is None:
+            res["spatial_prior"] = "off"
+            return None
+        from hoi_perception.fitting.prior_terms import PriorEvidence
+
+        s, r, t = res["object_pose_refined"]
+        ev = PriorEvidence(self.spatial_prior, np.asarray(res["joints"], np.float64),
+                           s * asset.keypoints.astype(np.float64) @ r.T + t, asset.id, asset.extents,
+                           weight=self.prior_weight, viewports=self.prior_viewports, contact_weight=self.prior_contact)
+        reason = ev.unavailable()
+        if reason and reason != self._prior_said:  # said once per change, not per frame
+            log.info("full body: spatial prior off for this object: %s", reason)
+        self._prior_said = reason
+        res["spatial_prior"] = f"off: {reason}" if reason else "on"
+        return None if reason else ev
 
     def _run(self, feeds: dict) -> dict:
         try:
@@ -185,7 +211,8 @@ class FullBodyReconstructor(Reconstructor):
                  threads: int | None = None, flip_average: bool | None = None,
                  silhouette_fit: bool | None = None, device: str | None = None, person_fit: bool | None = None,
                  frontend: str = "mediapipe", frontend_mode: str = "video", object_masks: str | None = None,
-                 segmenter_dir: str | None = None) -> None:
+                 segmenter_dir: str | None = None, spatial_prior: bool | None = None,
+                 spatial_prior_dir: str | None = None) -> None:
         super().__init__(str(card["name"]), card)
         for key in ("config", "classes"):
             if key not in card:
@@ -211,7 +238,14 @@ class FullBodyReconstructor(Reconstructor):
         # the card says whether the mirrored pass is averaged in (older cards: no); callers may override
         flip = bool(card.get("flip_average", False)) if flip_average is None else bool(flip_average)
         fit = bool(card.get("silhouette_fit", False)) if silhouette_fit is None else bool(silhouette_fit)
-        self.infer = FullBodyInference(be, self.cfg, self.classes, flip_average=flip, silhouette_fit=fit)
+        use_prior = bool(card.get("spatial_prior", False)) if spatial_prior is None else bool(spatial_prior)
+        prior = _spatial_prior(spatial_prior_dir or card.get("spatial_prior_dir", "spatialprior")) \
+            if (use_prior and fit) else None
+        self.infer = FullBodyInference(be, self.cfg, self.classes, flip_average=flip, silhouette_fit=fit,
+                                       spatial_prior=prior)
+        self.infer.prior_weight = float(card.get("spatial_prior_weight", PRIOR_WEIGHT))
+        self.infer.prior_viewports = int(card.get("spatial_prior_viewports", PRIOR_VIEWPORTS))
+        self.infer.prior_contact = float(card.get("spatial_prior_contact", PRIOR_CONTACT))
         if object_class is not None:
             self.infer.template(object_class)  # unknown class: error now, not per frame
         self.object_class = object_class
@@ -233,6 +267,7 @@ class FullBodyReconstructor(Reconstructor):
             self.segmenter = ObjectSegmenter(segmenter_dir, backend=self.backend_name, threads=threads, device=device)
         self._mask_source = ""  # where the object mask came from, as last said
         self.last_object_mask = None  # the latest frame's `ObjectMask` (for benchmarks and overlays)
+        self.last_network_joints = None
 
     def reconstruct(self, frame: Frame) -> FullBodyResult:
         masks = [] if frame.masks is None else frame.masks
@@ -265,6 +300,7 @@ class FullBodyReconstructor(Reconstructor):
             self._mask_source = found.source
         obj = found.mask
         res = self.infer.run(frame.image, human, obj, k, self.object_class, fit_object=False)
+        self.last_network_joints = np.asarray(res["joints"]).copy()  # the network's own body, for benchmarks
         fit = self.person.fit(chosen, k, res, human, obj, frame.stamp_ns)
         if "body_contact_full" not in res:  # the network's contacts, on the full mesh, stay with the fitted body
             res["body_contact_full"] = self.full_mesh(res)[1]
@@ -342,6 +378,18 @@ def _person_fit(frontend: str, mode: str):
     except (FrontEndUnavailable, FileNotFoundError, ValueError) as exc:
         raise ModelNotAvailable(f"the person fit cannot run: {exc}") from exc
     return PersonFit(fe, BodyFitter(body_model(), prior))
+
+
+def _spatial_prior(where: str):
+    """The spatial prior model (a folder, or a name under models/); ModelNotAvailable if it cannot load."""
+    from hoi_perception.paths import models_dir
+    from hoi_perception.spatialprior.prior import PriorUnavailable, SpatialPrior
+
+    path = Path(where) if Path(where).is_absolute() or Path(where).exists() else models_dir() / where
+    try:
+        return SpatialPrior.load(path)
+    except PriorUnavailable as exc:
+        raise ModelNotAvailable(f"the card asks for the spatial prior: {exc}") from exc
 
 
 def build(model_dir: Path, card: dict, **options) -> FullBodyReconstructor:

@@ -44,6 +44,7 @@ class FitInfo:
     shift_m: np.ndarray     # (3,) motion of the object's centre
     loss_before: float
     loss_after: float
+    ray_scale: float = 1.0  # the spatial prior's growth along the camera's rays (1: none)
 
 
 def _scaled(mask: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,13 +184,28 @@ def step_sizes(steps: int, lr: float) -> np.ndarray:
 
 def fit_object_pose(pose: tuple[float, np.ndarray, np.ndarray], vertices: np.ndarray, faces: np.ndarray,
                     body_vertices: np.ndarray, object_mask: np.ndarray, human_mask: np.ndarray, k: np.ndarray,
-                    fitter=None) -> tuple[tuple[float, np.ndarray, np.ndarray], FitInfo]:
+                    fitter=None, prior=None) -> tuple[tuple[float, np.ndarray, np.ndarray], FitInfo]:
     """The object's similarity pose (scale, R, t) on its template mesh (vertices, faces) -> the fitted
-    pose and FitInfo; 1,000 surface points of the posed template are what is projected."""
+    pose and FitInfo; 1,000 surface points of the posed template are what is projected. ``prior``
+    (`fitting.prior_terms.PriorEvidence`, its keypoints posed by ``pose``; checked by the caller):
+    then the object grows or recedes along the camera's rays, which its silhouette cannot see, to
+    where the spatial prior and the start's depth agree best (`solve_ray_scale`; FitInfo.ray_scale)."""
     from hoi_perception.geometry import sample_surface
 
     s, r, t = pose
     points = sample_surface(s * np.asarray(vertices, np.float64) @ r.T + t, faces, 1000, seed=0)
     fit = fit_object_to_mask(points, body_vertices, object_mask, human_mask, k, fitter=fitter)
     a, b = fit.transform[:3, :3], fit.transform[:3, 3]
-    return (s * fit.scale, a / fit.scale @ r, a @ t + b), fit
+    s, r, t = s * fit.scale, a / fit.scale @ r, a @ t + b
+    if prior is not None:
+        from dataclasses import replace
+
+        from hoi_perception.fitting.prior_terms import contact_candidates, solve_ray_scale
+
+        kp = prior.object_keypoints @ a.T + b  # the prior's keypoints, moved as the fit moved the object
+        contact = None
+        if prior.contact_weight > 0:
+            contact, _ = contact_candidates(prior, body_vertices, points @ a.T + b, object_mask, human_mask, k)
+        fit.ray_scale, _ = solve_ray_scale(replace(prior, object_keypoints=kp), contact=contact)
+        s, t = s * fit.ray_scale, t * fit.ray_scale
+    return (s, r, t), fit
