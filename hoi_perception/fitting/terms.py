@@ -288,4 +288,3 @@ class ObjectRotationChange(Term):
     def __call__(self, state: FitState) -> torch.Tensor:
         w = state.object_params[:, 2:5]
         return (w * w).sum(-1)
-

@@ -89,7 +89,8 @@ class FullBodyInference:
                  silhouette_fit: bool = False, library=None, maps=None, spatial_prior=None) -> None:
         """``library`` (object templates) and ``maps`` (`flip.MirrorMaps`) default to the object
         library and anny's rest mesh; passing them lets a machine without either run the inference.
-        ``spatial_prior`` (`spatialprior.prior.SpatialPrior`): its term joins the object fit."""
+        ``spatial_prior`` (`spatialprior.prior.SpatialPrior`): after the object fit beside a fitted
+        person, it sets the object's depth along the camera's rays (`fit_object`)."""
         self.backend, self.cfg, self.classes = backend, cfg, list(classes)
         self.spatial_prior = spatial_prior
         self.prior_weight, self.prior_viewports, self.prior_contact = PRIOR_WEIGHT, PRIOR_VIEWPORTS, PRIOR_CONTACT
@@ -160,8 +161,13 @@ class FullBodyInference:
             self.fit_object(res, human, obj, k)
         return res
 
-    def fit_object(self, res: dict, human: np.ndarray, obj: np.ndarray, k: np.ndarray) -> None:
-        """The object's pose and size moved onto the given object mask (`silhouette_fit.py`)."""
+    def fit_object(self, res: dict, human: np.ndarray, obj: np.ndarray, k: np.ndarray,
+                   beside_fitted_body: bool = False) -> None:
+        """The object's pose and size moved onto the given object mask (`silhouette_fit.py`). Beside a
+        body fitted to the front end (``beside_fitted_body``) the spatial prior then sets its depth along
+        the camera's rays: the network's object depth belongs to the network's own body, which the fit
+        replaced. Beside the network's body the two agree already (on renders the prior moved them
+        apart: docs/spatial_prior.md)."""
         from .flip import full_body
         from .silhouette_fit import fit_object_pose
 
@@ -169,7 +175,7 @@ class FullBodyInference:
             v, c = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)
             res["body_vertices_full"], res["body_contact_full"] = v[0], c[0]
         asset = self.library.get(res["object_class"])
-        prior = self.prior_evidence(res, asset)
+        prior = self.prior_evidence(res, asset) if beside_fitted_body else None
         res["object_pose_refined"], res["silhouette_fit"] = fit_object_pose(
             res["object_pose_refined"], asset.vertices, asset.faces, res["body_vertices_full"], obj, human, k,
             fitter=self.fitter, prior=prior)
@@ -306,7 +312,7 @@ class FullBodyReconstructor(Reconstructor):
             res["body_contact_full"] = self.full_mesh(res)[1]
         res.update(fitted_outputs(fit))
         if self.infer.silhouette_fit:
-            self.infer.fit_object(res, human, obj, k)
+            self.infer.fit_object(res, human, obj, k, beside_fitted_body=True)
         out = self.to_result(frame, res, chosen, fit, mask_source=found.source)
         out.objects[0].confidence *= found.confidence  # a made mask is weaker evidence than a given one
         return out
@@ -385,7 +391,9 @@ def _spatial_prior(where: str):
     from hoi_perception.paths import models_dir
     from hoi_perception.spatialprior.prior import PriorUnavailable, SpatialPrior
 
-    path = Path(where) if Path(where).is_absolute() or Path(where).exists() else models_dir() / where
+    path = Path(where)
+    if not path.is_absolute() and (models_dir() / where).is_dir():
+        path = models_dir() / where
     try:
         return SpatialPrior.load(path)
     except PriorUnavailable as exc:
