@@ -70,37 +70,40 @@ def _body_output(body, model):
 
 
 # -- the 12 photos ------------------------------------------------------------------------------
+def real_photos():
+    """The 12 BEHAVE/COCO photos: (item, BGR image, person mask, object mask, intrinsics, object template
+    or None). The intrinsics are a field-of-view guess (90 deg BEHAVE Kinect, 60 deg COCO)."""
+    from hoi_perception.fullbody.training.real_images import BEHAVE_TO_TEMPLATE, _read_image, _read_mask, find_items
+    from hoi_perception.pipeline.types import CameraIntrinsics
+
+    root = shared_data_dir() / "images" / "hoi_noncommercial"
+    for name in ("behave_frames_contho", "coco_hdm", "coco_chore_117377"):
+        for it in find_items(root / name):
+            bgr = _read_image(it["image"])
+            h, w = bgr.shape[:2]
+            hm, om = (_resize(_read_mask(it[k]), (h, w)) for k in ("human", "object"))
+            k = CameraIntrinsics.from_fov(w, h, 90.0 if it["kind"] == "behave" else 60.0)
+            yield it, bgr, hm, om, k, (BEHAVE_TO_TEMPLATE.get(it["object_name"]) if it["object_name"] else None)
+
+
 def frames_part(sheets: Path | None) -> dict:
     from hoi_perception.assets import body_model
     from hoi_perception.fitting.body_fit import BODY_KEYPOINTS
     from hoi_perception.frontend.factory import make_frontend
-    from hoi_perception.fullbody.training.real_images import (
-        BEHAVE_TO_TEMPLATE,
-        _read_image,
-        _read_mask,
-        find_items,
-        rasterize,
-        side_view,
-    )
+    from hoi_perception.fullbody.training.real_images import rasterize, side_view
     from hoi_perception.metrics import mask_iou
     from hoi_perception.pipeline.stages import load_reconstructor
-    from hoi_perception.pipeline.types import CameraIntrinsics, Frame
+    from hoi_perception.pipeline.types import Frame
     from hoi_perception.raster import pinhole_project
 
-    root = shared_data_dir() / "images" / "hoi_noncommercial"
-    items = [it for name in ("behave_frames_contho", "coco_hdm", "coco_chore_117377") for it in find_items(root / name)]
     model = body_model()
     faces = model.faces.numpy()
     front = make_frontend(mode="image")  # for the keypoint gap: the same detector, run apart
     recons: dict = {}
     rows = []
-    for it in items:
-        bgr = _read_image(it["image"])
+    for it, bgr, hm, om, k, template in real_photos():
         rgb = np.ascontiguousarray(bgr[..., ::-1])
         h, w = rgb.shape[:2]
-        hm, om = (_resize(_read_mask(it[k]), (h, w)) for k in ("human", "object"))
-        k = CameraIntrinsics.from_fov(w, h, 90.0 if it["kind"] == "behave" else 60.0)
-        template = BEHAVE_TO_TEMPLATE.get(it["object_name"]) if it["object_name"] else None
         for path in ("fit", "network"):
             key = (path, template)
             if key not in recons:

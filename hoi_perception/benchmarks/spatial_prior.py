@@ -186,33 +186,19 @@ def real_part(sheets: Path | None, variant: dict) -> dict:
     import cv2
 
     from hoi_perception.assets import body_model
-    from hoi_perception.fullbody.training.real_images import (
-        BEHAVE_TO_TEMPLATE,
-        _read_image,
-        _read_mask,
-        find_items,
-        rasterize,
-        side_view,
-    )
+    from hoi_perception.fullbody.training.real_images import rasterize, side_view
     from hoi_perception.metrics import mask_iou
-    from hoi_perception.paths import shared_data_dir
     from hoi_perception.pipeline.stages import load_reconstructor
-    from hoi_perception.pipeline.types import CameraIntrinsics, Frame
+    from hoi_perception.pipeline.types import Frame
     from hoi_perception.raster import pinhole_project
 
-    from .real import _object_mesh, _resize
+    from .real import _object_mesh, real_photos
 
-    root = shared_data_dir() / "images" / "hoi_noncommercial"
-    items = [it for name in ("behave_frames_contho", "coco_hdm", "coco_chore_117377") for it in find_items(root / name)]
     faces = body_model().faces.numpy()
     recons, rows = {}, []
-    for it in items:
-        bgr = _read_image(it["image"])
+    for it, bgr, _, om, k, template in real_photos():
         rgb = np.ascontiguousarray(bgr[..., ::-1])
         h, w = rgb.shape[:2]
-        om = _resize(_read_mask(it["object"]), (h, w))
-        k = CameraIntrinsics.from_fov(w, h, 90.0 if it["kind"] == "behave" else 60.0)
-        template = BEHAVE_TO_TEMPLATE.get(it["object_name"]) if it["object_name"] else None
         row, panels = {"id": it["id"], "template": template}, []
         for name, on in (("no_prior", False), ("prior", True)):
             key = (name, template)
