@@ -6,8 +6,9 @@ the object's parameters move them (`object_pose.py`), for a fit that moves the o
 `solve_ray_scale` is what the full-body pipeline runs after its silhouette fit: the one motion of
 the object that its silhouette cannot see - growing and receding together (x -> f x about the
 camera: the same image) - chosen to maximise the prior's score plus a Gaussian on log f about the
-start (the network's own depth, as the likelihood). A 1-D solve on a grid: one batched pass of the
-flow, a few milliseconds, where gradient steps through the flow cost ~6 ms each.
+start (the network's own depth, as the likelihood), less the paper's contact term (`contact_candidates`).
+A 1-D solve on a grid: one batched pass of the flow, a few milliseconds, where gradient steps through
+the flow cost ~6 ms each.
 """
 from __future__ import annotations
 
