@@ -245,8 +245,10 @@ class FullBodyReconstructor(Reconstructor):
         flip = bool(card.get("flip_average", False)) if flip_average is None else bool(flip_average)
         fit = bool(card.get("silhouette_fit", False)) if silhouette_fit is None else bool(silhouette_fit)
         use_prior = bool(card.get("spatial_prior", False)) if spatial_prior is None else bool(spatial_prior)
+        use_fit = bool(card.get("person_fit", False)) if person_fit is None else bool(person_fit)
+        # the prior acts only beside a body fitted to the front end, after the object's mask fit
         prior = _spatial_prior(spatial_prior_dir or card.get("spatial_prior_dir", "spatialprior")) \
-            if (use_prior and fit) else None
+            if (use_prior and fit and use_fit) else None
         self.infer = FullBodyInference(be, self.cfg, self.classes, flip_average=flip, silhouette_fit=fit,
                                        spatial_prior=prior)
         self.infer.prior_weight = float(card.get("spatial_prior_weight", PRIOR_WEIGHT))
@@ -259,7 +261,6 @@ class FullBodyReconstructor(Reconstructor):
         from hoi_perception.assets import body_model
 
         self.faces = body_model().faces.numpy().astype(np.uint32)
-        use_fit = bool(card.get("person_fit", False)) if person_fit is None else bool(person_fit)
         self.person = _person_fit(frontend, frontend_mode) if use_fit else None
         self._choice = ""  # which person is reconstructed and why, as last said
         # frames without an object mask: from depth or the learned segmenter ("auto"), or refused ("given")

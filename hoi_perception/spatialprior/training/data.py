@@ -18,11 +18,28 @@ from hoi_perception.spatialprior import layout
 from hoi_perception.spatialprior.prior import condition, object_kind
 
 
+def _read_npz(path) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        return {k: (z[k].tolist() if k in ("kinds", "object_ids") else z[k]) for k in z.files if k != "tried"}
+
+
 def load_arrangements(roots, cache: Path | None = None) -> dict:
-    """joints (N, 22, 3), object_keypoints (N, 9, 3), kinds [N], extents (N, 3), object_ids [N]."""
-    if cache is not None and Path(cache).is_file():
-        z = np.load(cache, allow_pickle=False)
-        return {k: (z[k].tolist() if k in ("kinds", "object_ids") else z[k]) for k in z.files}
+    """joints (N, 22, 3), object_keypoints (N, 9, 3), kinds [N], extents (N, 3), object_ids [N] from
+    full-body shard folders and scene files (`scenes.py`, .npz); ``cache`` keeps the shard folders' part."""
+    roots = [str(r) for r in roots]
+    files = [r for r in roots if r.endswith(".npz")]
+    folders = [r for r in roots if not r.endswith(".npz")]
+    parts = []
+    if folders:
+        parts.append(_read_npz(cache) if (cache is not None and Path(cache).is_file()) else _from_shards(folders, cache))
+    parts += [_read_npz(f) for f in files]
+    out = {k: (sum((p[k] for p in parts), []) if k in ("kinds", "object_ids") else np.concatenate([p[k] for p in parts]))
+           for k in parts[0]}
+    out["from_shards"] = len(parts[0]["kinds"]) if folders else 0  # they come first; validation is drawn from them
+    return out
+
+
+def _from_shards(roots, cache: Path | None) -> dict:
     from hoi_perception.assets import object_library
     from hoi_perception.synth.shards import ShardSet
 

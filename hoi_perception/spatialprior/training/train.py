@@ -35,9 +35,10 @@ VAL_VIEWS = 8
 
 
 def manifest_hash(roots) -> str:
+    """The shard folders' manifests, and for scene files their contents."""
     h = hashlib.sha256()
     for r in roots:
-        h.update((Path(r) / "manifest.json").read_bytes())
+        h.update(Path(r).read_bytes() if str(r).endswith(".npz") else (Path(r) / "manifest.json").read_bytes())
     return h.hexdigest()
 
 
@@ -92,7 +93,8 @@ def release(ckpt: Path, out: Path) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="full-body shard folders (training split), separated by commas")
+    ap.add_argument("--data", required=True, help="full-body shard folders (training split) and scene files "
+                    "(`scenes.py`, .npz), separated by commas")
     ap.add_argument("--out", required=True)
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--batch", type=int, default=512)
@@ -116,9 +118,11 @@ def main(argv=None) -> int:
     data = load_arrangements(roots, cache=out / "arrangements.npz")
     kinds = sorted(set(data["kinds"]))
     t = prepare(data, kinds)
-    n = len(data["kinds"])
-    order = np.random.default_rng(args.seed).permutation(n)
-    val_rows, train_rows = np.sort(order[:int(VAL_SHARE * n)]), np.sort(order[int(VAL_SHARE * n):])
+    # validation: a tenth of the rendered sets' scenes (the same ones whatever scene files are added)
+    n, n_shards = len(data["kinds"]), int(data["from_shards"])
+    order = np.random.default_rng(args.seed).permutation(n_shards)
+    val_rows = np.sort(order[:int(VAL_SHARE * n_shards)])
+    train_rows = np.concatenate([np.sort(order[int(VAL_SHARE * n_shards):]), np.arange(n_shards, n)])
     cfg = FlowConfig(dim=2 * N_OBJECT_KEYPOINTS, context=condition_size(len(kinds)), steps=args.flow_steps,
                      hidden=args.hidden)
     flow = ConditionalFlow(cfg)
