@@ -402,7 +402,7 @@ def handobject_part(sheets: Path | None, centre_crop: bool = False) -> dict:
 
 # -- hand photos: a result only where an object is held -------------------------------------------
 def handphotos_part(sheets: Path | None) -> dict:
-    from hoi_perception.handobject.object_gate import on_face, silhouette_pixels
+    from hoi_perception.handobject.object_gate import newest_object_on_face
     from hoi_perception.pipeline.stages import InferenceError, load_reconstructor
     from hoi_perception.pipeline.types import CameraIntrinsics, Frame, InputError
 
@@ -421,8 +421,7 @@ def handphotos_part(sheets: Path | None) -> dict:
         share = None
         clip, det = recon.last_clip, recon.last_detections
         if clip is not None and det is not None:
-            posed = clip.vertices @ clip.poses[-1][:3, :3].T + clip.poses[-1][:3, 3]
-            share, _ = on_face(silhouette_pixels(posed, clip.faces, kin.matrix, rgb.shape[:2]), det.people)
+            share, _ = newest_object_on_face(clip, det.people, kin.matrix, rgb.shape[:2])
         rows.append({"photo": f"{path.parent.name}/{path.name}", "result": res is not None,
                      "face_share": share, "reason": reason})
         print(f"{rows[-1]['photo']}: {'object' if res is not None else 'no result: ' + reason}", flush=True)

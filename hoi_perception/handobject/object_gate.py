@@ -54,3 +54,11 @@ def on_face(pixels: np.ndarray, people) -> tuple[float, str | None]:
         return share, (f"{share:.0%} of the object's silhouette lies on a face (a bare hand by a face, not a held "
                        f"object; refused from {FACE_SHARE_MAX:.0%})")
     return share, None
+
+
+def newest_object_on_face(clip, people, k: np.ndarray, shape: tuple[int, int]) -> tuple[float, str | None]:
+    """`on_face` for a hand-object clip's newest frame: its mesh posed there, projected with ``k``
+    into an image of ``shape``."""
+    pose = clip.poses[-1]
+    posed = clip.vertices @ pose[:3, :3].T + pose[:3, 3]
+    return on_face(silhouette_pixels(posed, clip.faces, k, shape), people)

@@ -64,7 +64,7 @@ from .infer import (
     crop_square_depth,
     refine_mode,
 )
-from .object_gate import on_face, silhouette_pixels
+from .object_gate import newest_object_on_face
 
 log = logging.getLogger("hoi_perception.handobject")
 KEYFRAME_WINDOW_S = 2.0
@@ -249,9 +249,7 @@ class HandObjectReconstructor(Reconstructor):
             self._say(f"frame {frame.index}: {m}")
         self.last_clip = clip
         if det is not None and det.people:
-            posed = clip.vertices @ clip.poses[-1][:3, :3].T + clip.poses[-1][:3, 3]
-            _, reason = on_face(silhouette_pixels(posed, clip.faces, frame.intrinsics.matrix, frame.image.shape[:2]),
-                                det.people)
+            _, reason = newest_object_on_face(clip, det.people, frame.intrinsics.matrix, frame.image.shape[:2])
             if reason:
                 raise InputError(f"frame {frame.index}: {reason}; no hand-object result")
         if det is not None and det.hands:
