@@ -66,3 +66,27 @@ def _step_of(value) -> float:
         return float(value)
     except (TypeError, ValueError):
         return float("inf")
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    """`torch.save(state)` to `path` atomically (a killed run never leaves half a checkpoint); load it
+    with ``torch.load(path, weights_only=True)``: tensors, numbers, strings and containers of them only."""
+    import os
+
+    import torch
+
+    path = Path(path)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def save_training_state(path: str | Path, model, opt, step: int, facts: dict, **extra) -> None:
+    """A resumable checkpoint: the model's and optimiser's state, the step and the run's facts (JSON), plus
+    `extra` entries (tensors or strings), written atomically (`save_checkpoint`)."""
+    import json
+
+    import torch
+
+    save_checkpoint(path, {"model": model.state_dict(), "opt": opt.state_dict(), "step": torch.tensor(step),
+                           "facts": json.dumps(facts), **extra})

@@ -14,6 +14,7 @@ from hoi_perception.paths import models_dir
 # modules that only data generation, training or evaluation may load
 FORBIDDEN_PREFIXES = ("hoi_perception.synth", "hoi_perception.metrics", "hoi_perception.benchmarks",
                       "hoi_perception.fullbody.training", "hoi_perception.handobject.training",
+                      "hoi_perception.contacts.training", "hoi_perception.spatialprior.training",
                       "hoi_perception.training_log", "hoi_perception.schedule")
 
 RUN_ONE_FRAME = """

@@ -99,7 +99,7 @@ def predict(model: CrossHOI, data: dict, flip: bool = False, bs: int = 16) -> tu
     subset = load_subset("body")
     model.eval()
     keep = ("body_vertices_full", "body_contact_full", "object_vertices", "body_init_full", "object_vertices_init",
-            "joints")
+            "joints", "hand_joints", "contact")
 
     def one_pass(image, k, template):
         o = model(torch.as_tensor(image), torch.as_tensor(k), template)

@@ -7,7 +7,8 @@
 Synthetic part, per held-out set (objects unseen in training): the shipped full-body reconstructor
 as on a camera (front end and person fit; the object mask given, or with ``--masks none`` made by
 the pipeline), then the object moved along the camera's rays, the one motion its silhouette cannot
-see: not at all (as before), by the network's own body-to-fitted-body depth ratio
+see (the contact model's anchor off: `bench contacts --placement` measures it): not at all (as before),
+by the network's own body-to-fitted-body depth ratio
 ("network_relative"), or where the spatial prior puts it (`fitting.prior_terms.solve_ray_scale`;
 ``--variants`` viewports:weight[:depth sigma[:r]], r: the likelihood about the network-relative
 depth instead of the published one). Per scene: CD_object (cm; hoi_chamfer, one similarity on
@@ -113,7 +114,7 @@ def synthetic_part(root: str, prior, variants: list[dict], max_items: int | None
         else:
             if oid not in recons:
                 recons[oid] = load_reconstructor("fullbody", "fullbody", object_class=oid, frontend_mode="image",
-                                                 spatial_prior=False,
+                                                 spatial_prior=False, contact_model=False,
                                                  object_masks="given" if masks == "object" else "auto")
             recon = recons[oid]
             try:
@@ -204,7 +205,7 @@ def real_part(sheets: Path | None, variant: dict) -> dict:
             key = (name, template)
             if key not in recons:
                 recons[key] = load_reconstructor("fullbody", "fullbody", object_class=template, frontend_mode="image",
-                                                 spatial_prior=on)
+                                                 spatial_prior=on, contact_model=False)
                 recons[key].infer.prior_weight = variant["weight"]
                 recons[key].infer.prior_viewports = variant["viewports"]
                 recons[key].infer.prior_contact = variant["contact_weight"]

@@ -24,6 +24,7 @@ from .object_pose import move_object
 from .terms import FitState, Term
 
 VIEWPORTS = 8
+DEPTH_SIGMA = 0.1  # the start's depth uncertainty (share of the depth) in `solve_ray_scale`
 
 
 @dataclass
@@ -39,7 +40,7 @@ class PriorEvidence:
     extents: np.ndarray
     weight: float = 2.0  # per dimension of the flow's log-density (chosen on a tuning set, docs/spatial_prior.md)
     viewports: int = VIEWPORTS
-    depth_sigma: float = 0.1  # the start's depth uncertainty (share of the depth) in `solve_ray_scale`
+    depth_sigma: float = DEPTH_SIGMA
     contact_weight: float = 5.0  # per metre of the contact candidates' chamfer distance (0: no contact term)
 
     def unavailable(self) -> str | None:
@@ -132,21 +133,32 @@ def _chamfer_per_scale(contact: ContactCandidates, grid: np.ndarray) -> np.ndarr
     return np.array(out)
 
 
-def solve_ray_scale(evidence: PriorEvidence, grid: np.ndarray = RAY_SCALES, centre: float = 1.0,
-                    contact: ContactCandidates | None = None) -> tuple[float, dict]:
-    """The factor f (object keypoints x -> f x, camera frame) that minimises
+def solve_ray_scale(evidence: PriorEvidence | None, grid: np.ndarray = RAY_SCALES, centre: float = 1.0,
+                    contact: ContactCandidates | None = None, anchor=None,
+                    depth_sigma: float = DEPTH_SIGMA) -> tuple[float, dict]:
+    """The factor f (object points x -> f x, camera frame) that minimises
     -weight * log p(layout) + 0.5 (log(f / centre) / depth_sigma)^2 [+ contact_weight * chamfer of the
-    contact candidates], f on ``centre`` * ``grid``; and the energy per grid point. ``centre``: where
-    the likelihood puts f (1: the start's depth)."""
+    contact candidates] [+ anchor.weight * the contact model's anchor, `contact_terms.anchor_per_scale`],
+    f on ``centre`` * ``grid``; and the energy per grid point. ``centre``: where the likelihood puts f (1:
+    the start's depth). Without the prior (``evidence`` None) the anchor and the Gaussian alone decide."""
     grid = float(centre) * np.asarray(grid, np.float64)
-    score = evidence.prior.scorer(torch.as_tensor(np.asarray(evidence.joints, np.float32)),
-                                  object_kind(evidence.object_id), evidence.extents,
-                                  ring_viewports(evidence.viewports))
-    kp = torch.as_tensor(np.asarray(evidence.object_keypoints, np.float64))
-    with torch.no_grad():
-        lp = score(torch.as_tensor(grid)[:, None, None] * kp[None]).double().numpy()
-    energy = -evidence.weight * lp + 0.5 * (np.log(grid / centre) / evidence.depth_sigma) ** 2
-    if contact is not None and evidence.contact_weight > 0:
-        energy = energy + evidence.contact_weight * _chamfer_per_scale(contact, grid)
+    sigma = evidence.depth_sigma if evidence is not None else depth_sigma
+    energy = 0.5 * (np.log(grid / centre) / sigma) ** 2
+    lp = None
+    if evidence is not None:
+        score = evidence.prior.scorer(torch.as_tensor(np.asarray(evidence.joints, np.float32)),
+                                      object_kind(evidence.object_id), evidence.extents,
+                                      ring_viewports(evidence.viewports))
+        kp = torch.as_tensor(np.asarray(evidence.object_keypoints, np.float64))
+        with torch.no_grad():
+            lp = score(torch.as_tensor(grid)[:, None, None] * kp[None]).double().numpy()
+        energy = energy - evidence.weight * lp
+        if contact is not None and evidence.contact_weight > 0:
+            energy = energy + evidence.contact_weight * _chamfer_per_scale(contact, grid)
+    if anchor is not None:
+        from .contact_terms import anchor_per_scale
+
+        energy = energy + anchor.weight * anchor_per_scale(anchor, grid)
     best = int(np.argmin(energy))
-    return float(grid[best]), {"grid": grid.tolist(), "energy": energy.tolist(), "log_prob": lp.tolist()}
+    return float(grid[best]), {"grid": grid.tolist(), "energy": energy.tolist(),
+                               "log_prob": None if lp is None else lp.tolist()}

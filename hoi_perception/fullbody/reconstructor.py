@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from hoi_perception.backends import BACKENDS, BackendError, default_device, load_backend
+from hoi_perception.fitting.contact_terms import ANCHOR_WEIGHT
 from hoi_perception.geometry import quaternion_xyzw, rot6d_to_matrix, similarity_transform
 from hoi_perception.objectmask.sources import choose_object_mask, hand_points
 from hoi_perception.pipeline.stages import InferenceError, ModelNotAvailable, Reconstructor
@@ -86,13 +87,17 @@ class FullBodyInference:
     ``silhouette_fit`` the object's pose is then fitted to the object mask (`silhouette_fit.py`)."""
 
     def __init__(self, backend, cfg: ModelConfig, classes: list[str], flip_average: bool = False,
-                 silhouette_fit: bool = False, library=None, maps=None, spatial_prior=None) -> None:
+                 silhouette_fit: bool = False, library=None, maps=None, spatial_prior=None, contact_model=None) -> None:
         """``library`` (object templates) and ``maps`` (`flip.MirrorMaps`) default to the object
         library and anny's rest mesh; passing them lets a machine without either run the inference.
         ``spatial_prior`` (`spatialprior.prior.SpatialPrior`): after the object fit beside a fitted
-        person, it sets the object's depth along the camera's rays (`fit_object`)."""
+        person, it sets the object's depth along the camera's rays (`fit_object`). ``contact_model``
+        (`contacts.model.ContactModel`): the published contacts come from it instead of the network's
+        head (`predict_contacts`), and beside a fitted person they anchor the object's depth too."""
         self.backend, self.cfg, self.classes = backend, cfg, list(classes)
         self.spatial_prior = spatial_prior
+        self.contact_model, self.anchor_weight = contact_model, ANCHOR_WEIGHT
+        self._contacts_said = None
         self.prior_weight, self.prior_viewports, self.prior_contact = PRIOR_WEIGHT, PRIOR_VIEWPORTS, PRIOR_CONTACT
         self.flip_average, self.silhouette_fit = bool(flip_average), bool(silhouette_fit)
         if library is None:
@@ -176,9 +181,49 @@ class FullBodyInference:
             res["body_vertices_full"], res["body_contact_full"] = v[0], c[0]
         asset = self.library.get(res["object_class"])
         prior = self.prior_evidence(res, asset) if beside_fitted_body else None
+        anchor = self.contact_anchor(res, asset) if beside_fitted_body else None
         res["object_pose_refined"], res["silhouette_fit"] = fit_object_pose(
             res["object_pose_refined"], asset.vertices, asset.faces, res["body_vertices_full"], obj, human, k,
-            fitter=self.fitter, prior=prior)
+            fitter=self.fitter, prior=prior, anchor=anchor)
+
+    def predict_contacts(self, res: dict) -> None:
+        """The contact model's contacts for this crop and body (the fitted one where there is one) replace the
+        head's: res["body_contact_full"] on the full mesh and res["object_contact"] on the template subset."""
+        from .flip import full_body
+
+        if "body_vertices_full" not in res:
+            v, c = full_body({"body_vertices": res["body_vertices"][None], "contact": res["contact"][None]}, self.subset)
+            res["body_vertices_full"], res["body_contact_full"] = v[0], c[0]
+        asset = self.library.get(res["object_class"])
+        crop = res["crop"]
+        s, r, t = res["object_pose_refined"]
+        placed = s * asset.subset_vertices.astype(np.float64) @ r.T + t
+        try:
+            out = self.contact_model.predict(crop.image, crop.intrinsics, res["joints"], res["hand_joints"],
+                                             res["body_vertices_full"], placed, asset.id, asset.surface_points,
+                                             asset.subset_vertices)
+        except (ValueError, RuntimeError) as exc:  # e.g. a body with non-finite vertices
+            raise InferenceError(f"contact model: {exc}") from exc
+        if out.note != self._contacts_said:  # said once per change, not per frame
+            if out.note:
+                log.info("full body: %s", out.note)
+            self._contacts_said = out.note
+        res["body_contact_full"], res["object_contact"], res["contact_result"] = out.body, out.object, out
+
+    def contact_anchor(self, res: dict, asset):
+        """The contact model's anchor for the object's depth (`fitting.contact_terms`), or None (no model, or
+        too few contacts predicted: res["contact_anchor"] says why)."""
+        if "contact_result" not in res or self.anchor_weight <= 0:
+            res["contact_anchor"] = "off"
+            return None
+        from hoi_perception.fitting.contact_terms import contact_evidence
+
+        s, r, t = res["object_pose_refined"]
+        sub = s * asset.subset_vertices.astype(np.float64) @ r.T + t
+        out = res["contact_result"]
+        ev, why = contact_evidence(res["body_vertices_full"], out.body, sub, out.object, out.threshold, self.anchor_weight)
+        res["contact_anchor"] = f"off: {why}" if ev is None else "on"
+        return ev
 
     def prior_evidence(self, res: dict, asset):
         """The spatial prior's evidence for this image, or None (no prior, or it cannot score this
@@ -218,7 +263,8 @@ class FullBodyReconstructor(Reconstructor):
                  silhouette_fit: bool | None = None, device: str | None = None, person_fit: bool | None = None,
                  frontend: str = "mediapipe", frontend_mode: str = "video", object_masks: str | None = None,
                  segmenter_dir: str | None = None, spatial_prior: bool | None = None,
-                 spatial_prior_dir: str | None = None) -> None:
+                 spatial_prior_dir: str | None = None, contact_model: bool | None = None,
+                 contact_model_dir: str | None = None) -> None:
         super().__init__(str(card["name"]), card)
         for key in ("config", "classes"):
             if key not in card:
@@ -249,8 +295,12 @@ class FullBodyReconstructor(Reconstructor):
         # the prior acts only beside a body fitted to the front end, after the object's mask fit
         prior = _spatial_prior(spatial_prior_dir or card.get("spatial_prior_dir", "spatialprior")) \
             if (use_prior and fit and use_fit) else None
+        use_contacts = bool(card.get("contact_model", False)) if contact_model is None else bool(contact_model)
+        contacts = _contact_model(contact_model_dir or card.get("contact_model_dir", "contacts"), self.backend_name,
+                                  threads) if use_contacts else None
         self.infer = FullBodyInference(be, self.cfg, self.classes, flip_average=flip, silhouette_fit=fit,
-                                       spatial_prior=prior)
+                                       spatial_prior=prior, contact_model=contacts)
+        self.infer.anchor_weight = float(card.get("contact_anchor_weight", ANCHOR_WEIGHT))
         self.infer.prior_weight = float(card.get("spatial_prior_weight", PRIOR_WEIGHT))
         self.infer.prior_viewports = int(card.get("spatial_prior_viewports", PRIOR_VIEWPORTS))
         self.infer.prior_contact = float(card.get("spatial_prior_contact", PRIOR_CONTACT))
@@ -289,6 +339,8 @@ class FullBodyReconstructor(Reconstructor):
         k = frame.intrinsics.matrix
         if self.person is None:
             res = self.infer.run(frame.image, human, obj, k, self.object_class)
+            if self.infer.contact_model is not None:
+                self.infer.predict_contacts(res)
             return self.to_result(frame, res, mask_source="given")
         chosen = self.person.find(frame.image, obj)
         choice = f"person track {chosen.person.track_id}: {chosen.reason}"
@@ -312,6 +364,8 @@ class FullBodyReconstructor(Reconstructor):
         if "body_contact_full" not in res:  # the network's contacts, on the full mesh, stay with the fitted body
             res["body_contact_full"] = self.full_mesh(res)[1]
         res.update(fitted_outputs(fit))
+        if self.infer.contact_model is not None:  # on the fitted body, before the object's fit they anchor
+            self.infer.predict_contacts(res)
         if self.infer.silhouette_fit:
             self.infer.fit_object(res, human, obj, k, beside_fitted_body=True)
         out = self.to_result(frame, res, chosen, fit, mask_source=found.source)
@@ -353,7 +407,7 @@ class FullBodyReconstructor(Reconstructor):
         pred = res["class_predicted"]
         name = res["object_class"] if pred is None else f"{pred[0]} (predicted, p={pred[1]:.2f})"
         obj = ObjectState(pose=Pose(t, quaternion_xyzw(r)), class_name=name, template_id=res["object_class"],
-                          scale=np.full(3, s), vertex_contact=res["contact"][N_BODY_V:],
+                          scale=np.full(3, s), vertex_contact=res.get("object_contact", res["contact"][N_BODY_V:]),
                           confidence=1.0 if pred is None else pred[1], mask_source=mask_source)
         return FullBodyResult(stamp_ns=frame.stamp_ns, frame_id=frame.frame_id, frame_index=frame.index,
                               reconstructor=self.name, bodies=[body, *hands], objects=[obj],
@@ -399,6 +453,21 @@ def _spatial_prior(where: str):
         return SpatialPrior.load(path)
     except PriorUnavailable as exc:
         raise ModelNotAvailable(f"the card asks for the spatial prior: {exc}") from exc
+
+
+def _contact_model(where: str, backend: str, threads: int):
+    """The contact model (a folder, or a name under models/) on ONNX Runtime (torch where the full body runs
+    on torch); ModelNotAvailable if it cannot load."""
+    from hoi_perception.contacts.model import ContactModel, ContactsUnavailable
+    from hoi_perception.paths import models_dir
+
+    path = Path(where)
+    if not path.is_absolute() and (models_dir() / where).is_dir():
+        path = models_dir() / where
+    try:
+        return ContactModel(path, backend="torch" if backend == "torch" else "onnxruntime", threads=threads)
+    except (ContactsUnavailable, BackendError) as exc:
+        raise ModelNotAvailable(f"the card asks for the contact model: {exc}") from exc
 
 
 def build(model_dir: Path, card: dict, **options) -> FullBodyReconstructor:

@@ -184,7 +184,7 @@ def step_sizes(steps: int, lr: float) -> np.ndarray:
 
 def fit_object_pose(pose: tuple[float, np.ndarray, np.ndarray], vertices: np.ndarray, faces: np.ndarray,
                     body_vertices: np.ndarray, object_mask: np.ndarray, human_mask: np.ndarray, k: np.ndarray,
-                    fitter=None, prior=None) -> tuple[tuple[float, np.ndarray, np.ndarray], FitInfo]:
+                    fitter=None, prior=None, anchor=None) -> tuple[tuple[float, np.ndarray, np.ndarray], FitInfo]:
     """The object's similarity pose (scale, R, t) on its template mesh (vertices, faces) -> the fitted
     pose and FitInfo; 1,000 surface points of the posed template are what is projected. ``prior``
     (`fitting.prior_terms.PriorEvidence`, its keypoints posed by ``pose``; checked by the caller):
@@ -197,15 +197,18 @@ def fit_object_pose(pose: tuple[float, np.ndarray, np.ndarray], vertices: np.nda
     fit = fit_object_to_mask(points, body_vertices, object_mask, human_mask, k, fitter=fitter)
     a, b = fit.transform[:3, :3], fit.transform[:3, 3]
     s, r, t = s * fit.scale, a / fit.scale @ r, a @ t + b
-    if prior is not None:
+    if prior is not None or anchor is not None:
         from dataclasses import replace
 
         from hoi_perception.fitting.prior_terms import contact_candidates, solve_ray_scale
 
-        kp = prior.object_keypoints @ a.T + b  # the prior's keypoints, moved as the fit moved the object
         contact = None
-        if prior.contact_weight > 0:
-            contact, _ = contact_candidates(prior, body_vertices, points @ a.T + b, object_mask, human_mask, k)
-        fit.ray_scale, _ = solve_ray_scale(replace(prior, object_keypoints=kp), contact=contact)
+        if prior is not None:
+            if prior.contact_weight > 0:
+                contact, _ = contact_candidates(prior, body_vertices, points @ a.T + b, object_mask, human_mask, k)
+            prior = replace(prior, object_keypoints=prior.object_keypoints @ a.T + b)  # moved as the fit moved the object
+        if anchor is not None:
+            anchor = replace(anchor, object=anchor.object @ a.T + b)
+        fit.ray_scale, _ = solve_ray_scale(prior, contact=contact, anchor=anchor)
         s, t = s * fit.ray_scale, t * fit.ray_scale
     return (s, r, t), fit

@@ -23,3 +23,21 @@ def fullbody_frame():
                      masks=np.stack([human, obj]) if masks else None)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def real_photo():
+    """load(name, hfov) -> RGB, object mask and field-of-view intrinsics of a shared photo
+    (`images/hoi_noncommercial/<name>`, e.g. "coco_hdm/017450")."""
+    import cv2
+
+    from hoi_perception.paths import shared_data_dir
+
+    def load(name: str, hfov: float):
+        folder = shared_data_dir() / "images" / "hoi_noncommercial" / name
+        rgb = np.ascontiguousarray(cv2.imread(str(folder / "k1.color.jpg"))[..., ::-1])
+        obj = cv2.imread(str(next(folder.glob("k1.obj*mask.*"))), cv2.IMREAD_GRAYSCALE)
+        h, w = rgb.shape[:2]
+        return rgb, cv2.resize(obj, (w, h), interpolation=cv2.INTER_NEAREST) > 127, CameraIntrinsics.from_fov(w, h, hfov)
+
+    return load

@@ -9,26 +9,15 @@ from hoi_perception.paths import models_dir, shared_data_dir
 from hoi_perception.pipeline.stages import ModelNotAvailable, load_reconstructor
 from hoi_perception.pipeline.types import Frame
 
-REAL = shared_data_dir() / "images" / "hoi_noncommercial"
-
-
-def _load(folder, hfov):
-    import cv2
-
-    from hoi_perception.pipeline.types import CameraIntrinsics
-
-    rgb = np.ascontiguousarray(cv2.imread(str(folder / "k1.color.jpg"))[..., ::-1])
-    obj = cv2.imread(str(next(folder.glob("k1.obj*mask.*"))), cv2.IMREAD_GRAYSCALE)
-    h, w = rgb.shape[:2]
-    return rgb, cv2.resize(obj, (w, h), interpolation=cv2.INTER_NEAREST) > 127, CameraIntrinsics.from_fov(w, h, hfov)
 pytestmark = pytest.mark.skipif(not (models_dir() / "spatialprior" / "config.json").is_file()
-                                or not (models_dir() / "fullbody" / "model_card.yaml").is_file(),
-                                reason="no shipped full-body model or spatial prior")
+                                or not (models_dir() / "fullbody" / "model_card.yaml").is_file()
+                                or not (shared_data_dir() / "images" / "hoi_noncommercial").is_dir(),
+                                reason="no shipped full-body model or spatial prior, or no shared photos")
 pytest.importorskip("mediapipe")
 
 
-def test_prior_moves_the_object_along_the_rays_only():
-    rgb, obj, k = _load(REAL / "coco_hdm" / "017450", 60.0)  # a basketball player: sphere, a kind the prior knows
+def test_prior_moves_the_object_along_the_rays_only(real_photo):
+    rgb, obj, k = real_photo("coco_hdm/017450", 60.0)  # a basketball player: sphere, a kind the prior knows
     frame = Frame(rgb, 5, "camera", k, masks=obj[None])
     without = load_reconstructor("fullbody", "fullbody", frontend_mode="image", spatial_prior=False,
                                  object_class="proc_sphere_0_0").reconstruct(frame)
@@ -42,8 +31,8 @@ def test_prior_moves_the_object_along_the_rays_only():
     assert 0.6 < f < 1.5 and np.isfinite(b).all()
 
 
-def test_prior_off_for_an_unseen_kind_says_why(caplog):
-    rgb, obj, k = _load(REAL / "coco_hdm" / "017450", 60.0)
+def test_prior_off_for_an_unseen_kind_says_why(caplog, real_photo):
+    rgb, obj, k = real_photo("coco_hdm/017450", 60.0)
     recon = load_reconstructor("fullbody", "fullbody", frontend_mode="image", spatial_prior=True,
                                object_class="035_power_drill")
     with caplog.at_level("INFO", logger="hoi_perception.fullbody"):

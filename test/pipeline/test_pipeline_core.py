@@ -107,6 +107,7 @@ def test_registry_loads_a_model_by_name_and_runs(tmp_path, monkeypatch):
     (tmp_path / "mine").mkdir()
     for f in SHIPPED_FULLBODY.iterdir():
         (tmp_path / "mine" / f.name).symlink_to(f)
+    (tmp_path / "contacts").symlink_to(SHIPPED_FULLBODY.parent / "contacts")  # the card's contact model
     assert available_models("fullbody") == ["mine"] and available_models("handobject") == []
     # the network path: a noise frame shows no person for the front end's fit
     stage = ReconstructionStage(load_reconstructor("mine", "fullbody", object_class="003_cracker_box", person_fit=False))

@@ -23,7 +23,7 @@ import torch
 
 from hoi_perception.body.vertex_subset import load_subset
 from hoi_perception.schedule import cosine_lr
-from hoi_perception.training_log import TrainingLog
+from hoi_perception.training_log import TrainingLog, save_checkpoint
 
 from ..model import FUSION_DIRECTIONS, CrossHOI, ModelConfig
 from .augment import AugmentConfig, augment_batch
@@ -33,9 +33,7 @@ from .losses import map_loss, recon_loss
 
 
 def _save(obj, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    save_checkpoint(path, obj)
 
 
 def load_checkpoint(path) -> dict:

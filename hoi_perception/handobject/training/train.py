@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from hoi_perception.pipeline.stages import resolve_model_dir
 from hoi_perception.schedule import cosine_lr
 from hoi_perception.synth.shards import ShardSet, ShardSets, open_shards
 from hoi_perception.training_log import TrainingLog
+from hoi_perception.training_log import save_checkpoint as write_checkpoint
 
 from .. import flow
 from ..flip import flip_item
@@ -90,10 +90,8 @@ def select_trainable(model, prefixes: str) -> list:
 
 
 def save_checkpoint(path: Path, model, opt, step: int, cfg: NetConfig, extra: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": torch.tensor(step),
-                "config": json.dumps(cfg.to_dict()), "extra": json.dumps(extra)}, tmp)
-    os.replace(tmp, path)
+    write_checkpoint(path, {"model": model.state_dict(), "opt": opt.state_dict(), "step": torch.tensor(step),
+                            "config": json.dumps(cfg.to_dict()), "extra": json.dumps(extra)})
 
 
 def run_facts(args, wall_s: float) -> dict:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from hoi_perception.training_log import TrainingLog
+from hoi_perception.training_log import TrainingLog, save_training_state
 
 from ..net import SegmenterNet
 from .data import batch, load_views
@@ -61,10 +60,7 @@ def heldout_iou(model, views, level: float = 0.5) -> float:
 
 
 def save(path: Path, model, opt, sched, step: int, facts: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": torch.tensor(step),
-                "sched": json.dumps(sched.state_dict()), "facts": json.dumps(facts)}, tmp)
-    os.replace(tmp, path)
+    save_training_state(path, model, opt, step, facts, sched=json.dumps(sched.state_dict()))
 
 
 def main(argv=None) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import torch
 
 from hoi_perception.spatialprior.flow import ConditionalFlow, FlowConfig
 from hoi_perception.spatialprior.prior import N_OBJECT_KEYPOINTS, condition_size
-from hoi_perception.training_log import TrainingLog
+from hoi_perception.training_log import TrainingLog, save_training_state
 
 from .data import body_frame_arrays, load_arrangements, views
 
@@ -64,13 +63,6 @@ def validation_nll(flow: ConditionalFlow, t: dict, rows: np.ndarray) -> float:
     out = float(nll(flow, t, r, random_viewports((len(r),), g)))
     flow.train()
     return out
-
-
-def save(path: Path, flow, opt, step: int, facts: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": flow.state_dict(), "opt": opt.state_dict(), "step": torch.tensor(step),
-                "facts": json.dumps(facts)}, tmp)
-    os.replace(tmp, path)
 
 
 def release(ckpt: Path, out: Path) -> dict:
@@ -165,8 +157,8 @@ def main(argv=None) -> int:
             if val < best:
                 best = val
                 facts["config"]["val_nll_per_dim"] = val
-                save(out / "best.pt", flow, opt, step, {**facts, "best_val_nll": best})
-            save(last, flow, opt, step, {**facts, "best_val_nll": best})
+                save_training_state(out / "best.pt", flow, opt, step, {**facts, "best_val_nll": best})
+            save_training_state(last, flow, opt, step, {**facts, "best_val_nll": best})
             print(f"step {step}: loss {float(loss.detach()):.3f} val {val:.3f} (best {best:.3f}) {time.time() - t0:.0f} s",
                   flush=True)
     return 0

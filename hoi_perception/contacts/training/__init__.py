@@ -1,0 +1,1 @@
+"""Training of the contact network (never imported by live code)."""
