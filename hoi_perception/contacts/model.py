@@ -125,7 +125,6 @@ class ContactModel:
         else:
             self.backend = load_backend("torch", torch_module=_Probabilities(net), input_names=INPUTS,
                                         output_names=OUTPUTS, threads=threads)
-        self._net = net
 
     def canvas(self, object_id: str, surface_points: np.ndarray | None, subset_vertices: np.ndarray | None) -> Canvas:
         if object_id not in self._canvases:

@@ -1,6 +1,7 @@
 """Train the contact network (`contacts/net.py`) on the engine's contact labels.
 
-    python -m hoi_perception.contacts.training.train --data data/fb_seg902,data/fb_prior901 --out runs/contacts
+    python -m hoi_perception.contacts.training.train --data data/fb_seg902,data/fb_prior901,data/fb_contact903 \
+        --out runs/contacts2 --steps 2500 --lr 7e-4 [--init CHECKPOINT]
 
 Losses (paper 003, eqs. 3-6): on the canvases' covered pixels a focal BCE and a Dice loss against the
 labels painted into each view; on the lifted per-vertex logits the 3D consistency losses, a focal BCE
