@@ -40,17 +40,16 @@ from hoi_perception.metrics import (
     paired_difference,
 )
 
-N_BODY_SUBSET = 431
-
 
 def gt_contacts(root, indices) -> list[dict]:
+    from hoi_perception.contacts.model import N_BODY_VERTICES
     from hoi_perception.synth.shards import ShardSet
 
     shards = ShardSet(root)
     out = []
     for i in indices:
         a, meta, _ = shards.get(int(i))
-        out.append({"body": np.unpackbits(a["body_contact_bits"])[:13718].astype(bool),
+        out.append({"body": np.unpackbits(a["body_contact_bits"])[:N_BODY_VERTICES].astype(bool),
                     "object": a["object_contact"].astype(bool), "object_id": meta["object_id"]})
     return out
 
@@ -72,6 +71,7 @@ def object_f1(prob: np.ndarray, gt: np.ndarray, threshold: float) -> float:
 def run_set(root: str, net, flip: bool, contact_model, crop: int, graph, parts, n_parts: int, ablate_kind: bool,
             max_items: int | None) -> dict:
     from hoi_perception.assets import object_library
+    from hoi_perception.fullbody.model import N_BODY_V
     from hoi_perception.fullbody.training.data import load_scenes
 
     from .fullbody import predict
@@ -95,7 +95,7 @@ def run_set(root: str, net, flip: bool, contact_model, crop: int, graph, parts, 
         seconds.append(time.perf_counter() - t0)
         rows["head"].append(scene_row(head["body_contact_full"][i], g["body"], 0.5, graph, parts, n_parts))
         rows["model"].append(scene_row(r.body, g["body"], r.threshold, graph, parts, n_parts))
-        obj["head"].append(object_f1(head["contact"][i][N_BODY_SUBSET:], g["object"], 0.5))
+        obj["head"].append(object_f1(head["contact"][i][N_BODY_V:], g["object"], 0.5))
         obj["model"].append(object_f1(r.object, g["object"], r.threshold))
         if ablate_kind:
             a = contact_model.predict(image, intr, *posed, g["object_id"], kind="none of the known kinds")

@@ -21,17 +21,23 @@ def mask_distance(mask: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform((~m).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
 
 
+def crop_pixels(points: np.ndarray, intrinsics: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-frame points (N, 3) -> (N, 2) pixels of the crop whose intrinsics are `intrinsics`
+    ([fx, fy, cx, cy] / size, `fullbody.preprocess.Crop`), and which points lie ahead of the camera
+    (the others are projected at depth 1 mm)."""
+    p = np.asarray(points, np.float64).reshape(-1, 3)
+    ahead = np.isfinite(p).all(1) & (p[:, 2] > 1e-3)
+    z = np.maximum(p[:, 2], 1e-3)
+    f = np.asarray(intrinsics, np.float64) * size
+    return np.stack([f[0] * p[:, 0] / z + f[2], f[1] * p[:, 1] / z + f[3]], 1), ahead
+
+
 def vertex_evidence(points: np.ndarray, intrinsics: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Camera-frame points (N, 3) and the crop's intrinsics ([fx, fy, cx, cy] / S) -> (N, 2) evidence
     against the crop's (S, S) mask."""
-    p = np.asarray(points, np.float64)
     size = mask.shape[0]
-    f = np.asarray(intrinsics, np.float64) * size
-    z = p[:, 2]
-    ahead = np.isfinite(p).all(1) & (z > 1e-3)
-    zs = np.where(ahead, z, 1.0)
-    u = np.where(ahead, f[0] * p[:, 0] / zs + f[2], -1e6)
-    v = np.where(ahead, f[1] * p[:, 1] / zs + f[3], -1e6)
+    uv, ahead = crop_pixels(points, intrinsics, size)
+    u, v = np.where(ahead, uv[:, 0], -1e6), np.where(ahead, uv[:, 1], -1e6)
     dist = mask_distance(mask)
     ui = np.clip(np.floor(u), 0, size - 1).astype(int)
     vi = np.clip(np.floor(v), 0, size - 1).astype(int)

@@ -23,7 +23,7 @@ import torch
 from hoi_perception.spatialprior.prior import object_kind
 
 from .canonical import OBJECT_LIFT_WIDTH, OBJECT_SIZE, OBJECT_VIEWS, Canvas, object_canvas
-from .evidence import vertex_evidence
+from .evidence import crop_pixels, vertex_evidence
 from .net import N_EVIDENCE, N_JOINTS, ContactNet, ContactNetConfig, kind_one_hot
 
 N_BODY_VERTICES = 13718  # anny's full mesh
@@ -69,9 +69,7 @@ def joints_in_crop(joints: np.ndarray, hand_joints: np.ndarray, intrinsics: np.n
     """Camera-frame body (22, 3) and hand (2, 21, 3) joints -> (64, 2) pixels of the crop whose intrinsics
     are `intrinsics` ([fx, fy, cx, cy] / size, `fullbody.preprocess.Crop`)."""
     p = np.concatenate([np.asarray(joints, np.float64).reshape(-1, 3), np.asarray(hand_joints, np.float64).reshape(-1, 3)])
-    z = np.maximum(p[:, 2], 1e-3)
-    f = np.asarray(intrinsics, np.float64) * size
-    return np.stack([f[0] * p[:, 0] / z + f[2], f[1] * p[:, 1] / z + f[3]], 1)
+    return crop_pixels(p, intrinsics, size)[0]
 
 
 class _Probabilities(torch.nn.Module):

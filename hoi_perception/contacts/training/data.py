@@ -19,9 +19,8 @@ from hoi_perception.spatialprior.prior import object_kind
 from hoi_perception.synth.shards import ShardSet
 
 from ..canonical import object_canvas
+from ..model import N_BODY_VERTICES
 from ..net import N_JOINTS
-
-N_BODY_VERTICES = 13718
 
 
 def load_contact_scenes(roots, crop: int = 96, max_items: int | None = None) -> dict:
