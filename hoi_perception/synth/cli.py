@@ -35,6 +35,9 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--framing", default="default", choices=("default", "closeup"),
                         help="hand clips: default (hand and object fill 55-85 %% of the image) or closeup "
                              "(85-140 %%: the object large and often cut by the border, as a near camera sees it)")
+    parser.add_argument("--distractors", type=int, default=0,
+                        help="full-body scenes: up to this many untouched objects on the floor around the person "
+                             "(0-6, default 0; clutter for the object segmenter)")
     parser.add_argument("--shard-size", type=int, default=256, help="samples per shard (default 256)")
 
 
@@ -53,7 +56,9 @@ def sample_maker(args: argparse.Namespace):
     try:
         if args.framing != "default" and args.kind != "hand":
             raise CliError("--framing applies to hand clips only (--kind hand)")
-        return engine.SampleMaker(args.split, args.size, args.frames, args.framing)
+        if args.distractors and args.kind != "fullbody":
+            raise CliError("--distractors applies to full-body scenes only (--kind fullbody)")
+        return engine.SampleMaker(args.split, args.size, args.frames, args.framing, args.distractors)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
 

@@ -22,6 +22,7 @@ from hoi_perception.body.joints import BODY_JOINTS
 from hoi_perception.objects.fields import SignedDistanceGrid, VoxelGrid, occupancy_voxels, signed_distance_grid
 
 from .cameras import Camera, intrinsics_from_fov, look_at, view_pair
+from .distractors import DISTRACTOR_ID, MAX_DISTRACTORS, distractor_rng, place_distractors
 from .kinematics import rot
 from .posing import PosedBody, PoseError, Poser
 from .scenes import PENETRATION_TOLERANCE, Scene, SceneRejected, SceneSampler
@@ -173,7 +174,7 @@ class RenderedView:
     occlusion: float
 
 
-def _meshes(scene_vertices, faces, obj, body_mat, hand_mats, obj_mat, floor):
+def _meshes(scene_vertices, faces, obj, body_mat, hand_mats, obj_mat, floor, clutter=()):
     from hoi_perception.render import RenderMesh
 
     face_hand = _face_hand_owner()
@@ -186,6 +187,9 @@ def _meshes(scene_vertices, faces, obj, body_mat, hand_mats, obj_mat, floor):
                              obj_mat, pose=obj.pose))
     if floor is not None:
         meshes.append(floor)
+    for k, (thing, mat) in enumerate(clutter):  # distractors: background in the stored masks
+        meshes.append(RenderMesh(DISTRACTOR_ID + k, (thing.asset.vertices * thing.scale).astype(np.float32),
+                                 thing.asset.faces, mat, pose=thing.pose))
     return meshes
 
 
@@ -226,12 +230,12 @@ def _materials(rng: np.random.Generator, n_vertices: int, obj):
     return body, hands, obj_mat
 
 
-def _render(scene_vertices, faces, obj, cam: Camera, mats, floor, background, lighting) -> RenderedView:
+def _render(scene_vertices, faces, obj, cam: Camera, mats, floor, background, lighting, clutter=()) -> RenderedView:
     r = renderer(cam.width)
-    meshes = _meshes(scene_vertices, faces, obj, *mats, floor)
+    meshes = _meshes(scene_vertices, faces, obj, *mats, floor, clutter)
     res = r.render(meshes, cam.K, cam.world_to_cam, lighting=lighting, background=background, amodal_ids=[OBJECT_ID])
     inst = res.instance.copy()
-    inst[inst == FLOOR_ID] = 0
+    inst[(inst == FLOOR_ID) | (inst >= DISTRACTOR_ID)] = 0
     return RenderedView(res.rgb, res.depth, inst.astype(np.uint8), res.amodal[OBJECT_ID],
                         float(res.occlusion[OBJECT_ID]))
 
@@ -297,7 +301,11 @@ FRAMINGS = {"default": (0.55, 0.85), "closeup": (0.85, 1.4)}
 class SampleMaker:
     """Picklable sample factory for `generate_dataset`: `maker(kind, seed) -> (arrays, meta)`."""
 
-    def __init__(self, split: str = "train", size: int = 256, frames: int = 6, framing: str = "default"):
+    def __init__(self, split: str = "train", size: int = 256, frames: int = 6, framing: str = "default",
+                 distractors: int = 0):
+        if not 0 <= distractors <= MAX_DISTRACTORS:
+            raise ValueError(f"distractors must be within 0..{MAX_DISTRACTORS}, got {distractors}")
+        self.distractors = int(distractors)  # full-body scenes: up to this many untouched objects around
         if framing not in FRAMINGS:
             raise ValueError(f"framing must be one of {sorted(FRAMINGS)}, got {framing!r}")
         self.framing = framing
@@ -311,8 +319,12 @@ class SampleMaker:
 
     def params(self) -> dict:
         p = {"split": self.split, "size": self.size, "frames": self.frames, "generator_version": GENERATOR_VERSION}
-        # only when not the default, so the manifests of datasets made before the option still match
-        return p if self.framing == "default" else {**p, "framing": self.framing}
+        # only when not the default, so the manifests of datasets made before the options still match
+        if self.framing != "default":
+            p["framing"] = self.framing
+        if self.distractors:
+            p["distractors"] = self.distractors
+        return p
 
     def __call__(self, kind: str, seed: int):
         if kind not in KINDS:
@@ -342,12 +354,13 @@ class SampleMaker:
         floor = _floor(rng, centre) if rng.random() < 0.8 else None
         from hoi_perception.render import randomize as R
 
+        clutter = self._clutter(seed, scene)
         arrays: dict = {}
         views = []
         for k, cam in enumerate(cams):
             bg = R.random_background(rng, self.size, self.size)
             light = R.random_lighting(rng, cam.world_to_cam, target=centre)
-            view = _render(scene.vertices, faces, scene.obj, cam, mats, floor, bg, light)
+            view = _render(scene.vertices, faces, scene.obj, cam, mats, floor, bg, light, clutter)
             if k == 0 and np.count_nonzero(view.instance == OBJECT_ID) < MIN_VISIBLE_PIXELS:
                 raise SceneRejected("object hidden in the input view")
             _store_view(arrays, str(k), view)
@@ -358,7 +371,21 @@ class SampleMaker:
                 "object_source": scene.obj.asset.source, "split": self.split,
                 "hands_in_contact": list(scene.hands_in_contact), "seed": int(seed),
                 "generator_version": GENERATOR_VERSION, "views": len(cams)}
+        if self.distractors:  # scenes made without the option stay byte-identical
+            meta["distractors"] = len(clutter)
         return arrays, meta
+
+    def _clutter(self, seed: int, scene: Scene) -> list:
+        """(placed object, material) per distractor: between 0 and ``distractors`` of them, from their
+        own random stream (`distractors.py`)."""
+        if not self.distractors:
+            return []
+        from hoi_perception.render import randomize as R
+
+        rng = distractor_rng(seed)
+        points = np.vstack([scene.vertices, scene.obj.to_world(scene.obj.asset.vertices)])
+        placed = place_distractors(rng, _object_source(self.split), points, int(rng.integers(0, self.distractors + 1)))
+        return [(p, R.random_material(rng, vertices=p.asset.vertices * p.scale)) for p in placed]
 
     def _body_labels(self, scene: Scene, cams) -> dict:
         from hoi_perception.body.vertex_subset import load_subset

@@ -139,12 +139,12 @@ def _place_support(obj: PlacedObject, palm_point: np.ndarray, palm_normal: np.nd
     obj.t = obj.t + (palm_point + PALM_GAP * palm_normal - pts[i])
 
 
-def _rest_on_ground(obj: PlacedObject) -> None:
+def rest_on_ground(obj: PlacedObject) -> None:
     pts = obj.to_world(obj.asset.vertices)
     obj.t = obj.t + np.array([0.0, 0.0, -pts[:, 2].min()])
 
 
-def _axis_to_z(axis: int) -> np.ndarray:
+def axis_to_z(axis: int) -> np.ndarray:
     """Rotation taking the object's canonical axis `axis` to world z."""
     return rotation_between(np.eye(3)[axis], np.array([0.0, 0.0, 1.0]))
 
@@ -342,14 +342,14 @@ class SceneSampler:
             obj = self._object(lambda a: a.params.get("kind") in ("box", "cylinder", "superquadric"))
             ext = obj.asset.extents
             up = int(np.argmax(ext))
-            obj.R = rot([0, 0, 1], rng.uniform(-0.3, 0.3)) @ _axis_to_z(up)
+            obj.R = rot([0, 0, 1], rng.uniform(-0.3, 0.3)) @ axis_to_z(up)
             obj.scale = float(rng.uniform(1.0, 1.6) / ext[up])
             foot = np.delete(ext, up) * obj.scale
             if foot.min() >= 0.25 and foot.max() <= 1.2:
                 break
         else:
             raise SceneRejected("no pushable object of plausible footprint")
-        _rest_on_ground(obj)
+        rest_on_ground(obj)
         shoulders = {s: poser.shoulder(pose, s) for s in ("left", "right")}
         reach = min(poser.arm_reach(s) for s in shoulders)
         pts = obj.to_world(obj.asset.vertices)
@@ -397,7 +397,7 @@ class SceneSampler:
         elif not 0.7 <= obj.scale <= 1.4:
             raise SceneRejected(f"seat height {seat_z:.2f} m too far from the {kind}")
         obj.R = rot([0, 0, 1], rng.uniform(-0.2, 0.2))
-        _rest_on_ground(obj)
+        rest_on_ground(obj)
         pts = obj.to_world(obj.asset.vertices)
         centre_xy = pts[:, :2].mean(0)
         back = rng.uniform(0.0, 0.08)

@@ -3,10 +3,12 @@ seeded run that resumes from its checkpoint, and a release the live segmenter lo
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from hoi_perception.objectmask.prompt import SIZE
 from hoi_perception.objectmask.segmenter import ObjectSegmenter
@@ -57,3 +59,22 @@ def test_run_resumes_and_releases_a_loadable_segmenter(scenes, tmp_path):
     person[20:80, 40:56] = True
     found = seg.segment(image, person, np.array([[58.0, 50.0]]))
     assert found.probability.shape == (96, 96) and np.isfinite(found.probability).all()
+
+
+def test_a_fine_tune_starts_from_a_released_model_and_says_so(scenes, tmp_path):
+    base = tmp_path / "base"
+    args = ["--data", str(scenes), "--heldout", str(scenes), "--batch", "2", "--threads", "1", "--ckpt-every", "1"]
+    assert train.main([*args, "--out", str(base), "--steps", "1", "--seed", "1"]) == 0  # not the tune's start
+    released = tmp_path / "released"
+    assert release.main(["--checkpoint", str(base / "best.pt"), "--out", str(released)]) == 0
+    tuned = tmp_path / "tuned"
+    # no step: the weights are the released model's (fp16 in the release, so compared at its precision)
+    assert train.main([*args, "--out", str(tuned), "--steps", "1", "--lr", "1e-9", "--init", str(released)]) == 0
+    a = torch.load(base / "last.pt", map_location="cpu", weights_only=True)["model"]
+    b = torch.load(tuned / "last.pt", map_location="cpu", weights_only=True)
+    weights = [k for k in a if a[k].is_floating_point() and "running" not in k]  # a step moves the norm statistics
+    assert weights and all(torch.allclose(a[k].float(), b["model"][k].float(), atol=1e-2) for k in weights)
+    assert json.loads(b["facts"])["init"] == str(released)
+    again = tmp_path / "again"
+    assert release.main(["--checkpoint", str(tuned / "best.pt"), "--out", str(again)]) == 0
+    assert yaml.safe_load((again / "card.yaml").read_text())["training"]["init"] == str(released)

@@ -16,6 +16,10 @@ def test_synth_rejects_impossible_counts(tmp_path):
     assert r.returncode == 2 and "frames" in r.stderr
     r = run("synth", "--kind", "fullbody", "--n", "2", "--framing", "closeup", "--out", str(tmp_path / "z"))
     assert r.returncode == 2 and "hand clips only" in r.stderr and "Traceback" not in r.stderr
+    r = run("synth", "--kind", "hand", "--n", "2", "--distractors", "2", "--out", str(tmp_path / "w"))
+    assert r.returncode == 2 and "full-body scenes only" in r.stderr and "Traceback" not in r.stderr
+    r = run("synth", "--kind", "fullbody", "--n", "2", "--distractors", "9", "--out", str(tmp_path / "v"))
+    assert r.returncode == 2 and "distractors" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_preview_sheet(tiny_datasets, tmp_path):

@@ -65,6 +65,9 @@ def main(argv=None) -> int:
                          "wall_s": round(float(facts["wall_s"])), "hardware": args.hardware},
             "metrics": metrics,
             "licence": "trained here from the project's synthetic renders; no third-party weights"}
+    if facts.get("init"):  # a fine-tune: the weights it started from (their record is in MODEL_CARD.md)
+        card["training"]["init"] = facts["init"]
+        card["training"]["lr"] = facts.get("lr")
     atomic_write_bytes(out / CARD, (CARD_HEADER + yaml.safe_dump(card, sort_keys=False)).encode())
     print(yaml.safe_dump(card, sort_keys=False))
     return 0

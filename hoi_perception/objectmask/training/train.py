@@ -3,7 +3,8 @@
     python -m hoi_perception.objectmask.training.train --data data/fb_prior901,data/fb_seg902 \\
         --heldout data/fullbody_heldout40 --out runs/objectmask --steps 3000
 
-Every ``--ckpt-every`` steps: a checkpoint (plain state dicts, torch.save; loaded with
+``--init models/objectmask`` starts from a released model's weights (a fine-tune, e.g. on renders with
+clutter, `hoi-perception synth --distractors`). Every ``--ckpt-every`` steps: a checkpoint (plain state dicts, torch.save; loaded with
 weights_only=True) and the held-out set's mean IoU in <out>/log.csv; ``best.pt`` keeps the step with
 the best held-out IoU. Rerunning the same command resumes from <out>/last.pt.
 """
@@ -74,6 +75,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--init", default=None, help="a released model folder whose weights the run starts from")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -85,6 +87,11 @@ def main(argv=None) -> int:
     print(f"{len(views)} training views from {len(roots)} sets (manifests {data_hash[:12]}), {len(held)} held out")
     torch.manual_seed(args.seed)
     model = SegmenterNet()
+    if args.init:
+        from ..segmenter import load_torch_net, read_card
+
+        init = Path(args.init)
+        model.load_state_dict(load_torch_net(init, read_card(init).get("weights_torch", "model.safetensors")).state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
     step, wall, best = 0, 0.0, -1.0
@@ -118,7 +125,8 @@ def main(argv=None) -> int:
             iou = heldout_iou(model, held)
             elapsed = wall + time.time() - t0
             facts = {"wall_s": elapsed, "seed": args.seed, "data": [str(r) for r in roots], "data_sha256": data_hash,
-                     "heldout": args.heldout, "steps": args.steps, "batch": args.batch, "best_iou": max(best, iou)}
+                     "heldout": args.heldout, "steps": args.steps, "batch": args.batch, "best_iou": max(best, iou),
+                     "init": args.init or "", "lr": args.lr}
             if iou > best:
                 best = iou
                 save(out / "best.pt", model, opt, sched, step, {**facts, "heldout_iou": iou})
