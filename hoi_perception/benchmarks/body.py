@@ -53,6 +53,8 @@ def main(argv=None) -> None:
         model = load_body_model("anny", kind=kind)
         for batch in (1, 64):
             result[f"{kind}_fwd_ms_b{batch}"] = round(time_forward(model, batch, args.repeats, False), 2)
+        # batch 1 with its backward pass: one step of the fitting core's optimiser on one image
+        result[f"{kind}_fwd_bwd_ms_b1"] = round(time_forward(model, 1, args.repeats, True), 2)
         result[f"{kind}_fwd_bwd_ms_b64"] = round(time_forward(model, 64, max(3, args.repeats // 4), True), 2)
         err = upsampling_error(model, load_subset(kind), count=args.error_samples)
         result[f"{kind}_subset"] = load_subset(kind).num_subset

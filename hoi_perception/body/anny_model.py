@@ -71,6 +71,32 @@ def _hand_frame(heads: dict[str, torch.Tensor], side: str) -> torch.Tensor:
     return torch.stack([x, y, torch.cross(x, y, dim=0)], dim=1)
 
 
+def _levels(parents: list[int]) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+    """The tree's slots by depth: per level (its slots, each one's parent's position in the level
+    above), and the permutation from the levels' concatenation back to slot order."""
+    depth = [0] * len(parents)
+    for i in range(1, len(parents)):
+        depth[i] = depth[parents[i]] + 1
+    levels, position = [], {}
+    for d in range(max(depth) + 1):
+        slots = [i for i in range(len(parents)) if depth[i] == d]
+        above = [position[parents[i]] for i in slots] if d else [0] * len(slots)
+        position.update({i: k for k, i in enumerate(slots)})
+        levels.append((torch.tensor(slots), torch.tensor(above)))
+    order = torch.cat([slots for slots, _ in levels])
+    return levels, torch.argsort(order)
+
+
+def _compose_down(local: torch.Tensor, tree) -> torch.Tensor:
+    """(B, S, 3, 3) local rotations -> global ones, G_i = G_parent(i) L_i: one batched product per depth
+    level of the tree instead of one per slot (the fitting core's forward and backward run this every step)."""
+    levels, inverse = tree
+    out = [local[:, levels[0][0]]]
+    for slots, above in levels[1:]:
+        out.append(out[-1][:, above] @ local[:, slots])
+    return torch.cat(out, dim=1)[:, inverse]
+
+
 class AnnyBodyModel(BodyModel):
     """anny full body (22 body joints, articulated fingers) or a single anny hand.
 
@@ -137,6 +163,7 @@ class AnnyBodyModel(BodyModel):
         assert len(slot_parent) == len(self.pose_joint_names) + 1
         assert all(p < i for i, p in enumerate(slot_parent))
         self._slot_parent = slot_parent
+        self._slot_levels = _levels(slot_parent)
         missing = [b for b in drivers if b not in index]
         if missing:
             raise RuntimeError(f"anny rig lacks the bones {missing}; is anny==0.6.2 installed?")
@@ -255,10 +282,7 @@ class AnnyBodyModel(BodyModel):
         local = self._conj @ torch.cat(
             [to_matrix(params.global_orient, "global_orient", 1)[:, None], to_matrix(params.pose, "pose", 2)], dim=1
         ).to(self.dtype) @ self._conj.transpose(-1, -2)
-        out = [local[:, 0]]
-        for i in range(1, local.shape[1]):
-            out.append(out[self._slot_parent[i]] @ local[:, i])
-        g = torch.stack(out, dim=1)
+        g = _compose_down(local, self._slot_levels)
         if self.kind != "body":
             # Rotations act on the re-aligned rest hand: G_total = G A, A the rest alignment.
             g = g @ self._align

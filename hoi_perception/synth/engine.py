@@ -5,7 +5,7 @@ kind "fullbody" gives a full-body scene rendered from two wide-baseline views (C
 kind "hand" gives a clip of `frames` views of a hand holding an object while hand and camera move
 (ForeHOI's input). Heavy state (body model, renderer, object library, distance fields) is built
 once per process and reused; everything random comes from the sample's own seed, so a sample's
-bytes depend only on (kind, seed, split, size, frames, generator version).
+bytes depend only on (kind, seed, split, size, frames, framing, distractors, generator version).
 """
 from __future__ import annotations
 

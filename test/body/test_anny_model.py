@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from hoi_perception.body import BODY_JOINTS, HAND_JOINTS, BodyParams, load_body_model, transform_output
+from hoi_perception.body import BODY_JOINTS, HAND_JOINTS, BodyParams, anny_model, load_body_model, transform_output
 from hoi_perception.body.vertex_subset import random_params
 from hoi_perception.geometry import matrix_to_rot6d, to_matrix
 
@@ -225,6 +225,18 @@ def test_own_skinning_matches_anny(body):
         theirs = a.get_skinned_vertices(rest["rest_vertices"].expand(3, -1, -1), transforms)
     assert float((ours - theirs).abs().max()) < 1e-5
     assert float((ours - rest["rest_vertices"]).abs().max()) > 0.01
+
+
+@pytest.mark.parametrize("kind", ["body", "hand_left"])
+def test_rotations_composed_by_level_match_the_chain_slot_by_slot(kind, request):
+    model = request.getfixturevalue(kind)
+    local = to_matrix(torch.randn(2, len(model._slot_parent), 3, generator=torch.Generator().manual_seed(3)), "pose", 2)
+    chain = [local[:, 0]]
+    for i in range(1, local.shape[1]):
+        chain.append(chain[model._slot_parent[i]] @ local[:, i])
+    levels, _ = model._slot_levels
+    assert len(levels) < len(model._slot_parent) / 3  # the point: a product per level, not per slot
+    assert float((anny_model._compose_down(local, model._slot_levels) - torch.stack(chain, 1)).abs().max()) < 1e-6
 
 
 @pytest.mark.parametrize("kind", ["hand_left", "hand_right"])

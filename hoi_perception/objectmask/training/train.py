@@ -3,10 +3,11 @@
     python -m hoi_perception.objectmask.training.train --data data/fb_prior901,data/fb_seg902 \\
         --heldout data/fullbody_heldout40 --out runs/objectmask --steps 3000
 
-``--init models/objectmask`` starts from a released model's weights (a fine-tune, e.g. on renders with
-clutter, `hoi-perception synth --distractors`). Every ``--ckpt-every`` steps: a checkpoint (plain state dicts, torch.save; loaded with
-weights_only=True) and the held-out set's mean IoU in <out>/log.csv; ``best.pt`` keeps the step with
-the best held-out IoU. Rerunning the same command resumes from <out>/last.pt.
+``--init models/objectmask`` starts from a released model's weights (a fine-tune, e.g. on renders
+with clutter, `hoi-perception synth --distractors`). Every ``--ckpt-every`` steps: a checkpoint
+(plain state dicts, torch.save; loaded with weights_only=True) and the held-out set's mean IoU in
+<out>/log.csv; ``best.pt`` keeps the step with the best held-out IoU. Rerunning the same command
+resumes from <out>/last.pt.
 """
 from __future__ import annotations
 
