@@ -78,3 +78,17 @@ def test_a_fine_tune_starts_from_a_released_model_and_says_so(scenes, tmp_path):
     again = tmp_path / "again"
     assert release.main(["--checkpoint", str(tuned / "best.pt"), "--out", str(again)]) == 0
     assert yaml.safe_load((again / "card.yaml").read_text())["training"]["init"] == str(released)
+
+
+def test_evaluate_scores_a_checkpoint_as_its_release(scenes, tmp_path, capsys):
+    from hoi_perception.objectmask.training import evaluate
+
+    args = ["--data", str(scenes), "--heldout", str(scenes), "--batch", "2", "--threads", "1", "--ckpt-every", "1"]
+    assert train.main([*args, "--out", str(tmp_path / "run"), "--steps", "1"]) == 0
+    released = tmp_path / "released"
+    assert release.main(["--checkpoint", str(tmp_path / "run" / "best.pt"), "--out", str(released)]) == 0
+    capsys.readouterr()
+    assert evaluate.main(["--model", f"{released},{tmp_path / 'run' / 'best.pt'}", "--heldout", str(scenes), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["models"]
+    scores = [r["heldout_iou"][scenes.name] for r in rows]
+    assert scores[0] == scores[1] and 0.0 <= scores[0] <= 1.0  # the checkpoint is scored as it would ship
